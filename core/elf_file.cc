@@ -1,0 +1,208 @@
+#include "elf_file.h"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <memory>
+
+namespace vgpu {
+namespace {
+
+// One owner per C resource (STYLE.md §3).
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+struct ElfDeleter {
+  void operator()(Elf* e) const { elf_end(e); }
+};
+using ElfPtr = std::unique_ptr<Elf, ElfDeleter>;
+
+Error elf_error(const std::string& path, const char* what) {
+  return Error{path + ": " + what + ": " + elf_errmsg(-1)};
+}
+
+}  // namespace
+
+const ElfSymbol* ElfInfo::find_defined(const std::string& name, const std::string& version) const {
+  for (const ElfSymbol& s : symbols)
+    if (s.defined && s.name == name && (version.empty() || s.version == version)) return &s;
+  return nullptr;
+}
+
+Result<ElfInfo> read_elf(const std::string& path) {
+  if (elf_version(EV_CURRENT) == EV_NONE) return Error{"libelf: " + std::string(elf_errmsg(-1))};
+  Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (fd.fd < 0) return Error{"cannot open " + path + ": " + std::strerror(errno)};
+  ElfPtr elf(elf_begin(fd.fd, ELF_C_READ, nullptr));
+  if (!elf) return elf_error(path, "not readable as ELF");
+  if (elf_kind(elf.get()) != ELF_K_ELF) return Error{path + ": not an ELF file"};
+  GElf_Ehdr eh;
+  if (!gelf_getehdr(elf.get(), &eh)) return elf_error(path, "bad ELF header");
+  ElfInfo info;
+  info.path = path;
+  info.elf_class = gelf_getclass(elf.get());
+  info.machine = eh.e_machine;
+  info.type = eh.e_type;
+
+  Elf_Scn *dynsym = nullptr, *versym = nullptr, *verdef = nullptr, *verneed = nullptr, *dynamic = nullptr;
+  size_t dynsym_link = 0, verdef_link = 0, verneed_link = 0, dynamic_link = 0;
+  for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(elf.get(), scn));) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh)) return elf_error(path, "bad section header");
+    switch (sh.sh_type) {
+      case SHT_DYNSYM: dynsym = scn, dynsym_link = sh.sh_link; break;
+      case SHT_GNU_versym: versym = scn; break;
+      case SHT_GNU_verdef: verdef = scn, verdef_link = sh.sh_link; break;
+      case SHT_GNU_verneed: verneed = scn, verneed_link = sh.sh_link; break;
+      case SHT_DYNAMIC: dynamic = scn, dynamic_link = sh.sh_link; break;
+      default: break;
+    }
+  }
+  auto str = [&](size_t link, size_t off) -> std::string {
+    const char* s = elf_strptr(elf.get(), link, off);
+    return s ? s : "";
+  };
+
+  if (dynamic) {
+    Elf_Data* d = elf_getdata(dynamic, nullptr);
+    if (!d) return elf_error(path, "unreadable .dynamic");
+    GElf_Shdr sh;
+    gelf_getshdr(dynamic, &sh);
+    size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+    for (size_t i = 0; i < n; ++i) {
+      GElf_Dyn dyn;
+      if (!gelf_getdyn(d, static_cast<int>(i), &dyn)) return elf_error(path, "bad .dynamic entry");
+      if (dyn.d_tag == DT_NULL) break;
+      if (dyn.d_tag == DT_NEEDED) info.needed.push_back(str(dynamic_link, dyn.d_un.d_val));
+      else if (dyn.d_tag == DT_SONAME) info.soname = str(dynamic_link, dyn.d_un.d_val);
+      else if (dyn.d_tag == DT_RPATH) info.rpath = str(dynamic_link, dyn.d_un.d_val), info.has_rpath = true;
+      else if (dyn.d_tag == DT_RUNPATH) info.runpath = str(dynamic_link, dyn.d_un.d_val), info.has_runpath = true;
+    }
+  }
+
+  // Version index -> (name, file) for definitions (file empty) and requirements.
+  std::map<unsigned, std::pair<std::string, std::string>> versions;
+  if (verdef) {
+    Elf_Data* d = elf_getdata(verdef, nullptr);
+    if (!d) return elf_error(path, "unreadable .gnu.version_d");
+    size_t off = 0;
+    for (int guard = 0; guard < 65536; ++guard) {
+      GElf_Verdef vd;
+      if (!gelf_getverdef(d, static_cast<int>(off), &vd)) return elf_error(path, "bad version definition");
+      GElf_Verdaux aux;
+      if (vd.vd_cnt && gelf_getverdaux(d, static_cast<int>(off + vd.vd_aux), &aux)) {
+        std::string name = str(verdef_link, aux.vda_name);
+        versions[vd.vd_ndx] = {name, ""};
+        info.version_defs.push_back(name);
+      }
+      if (!vd.vd_next) break;
+      off += vd.vd_next;
+    }
+  }
+  if (verneed) {
+    Elf_Data* d = elf_getdata(verneed, nullptr);
+    if (!d) return elf_error(path, "unreadable .gnu.version_r");
+    size_t off = 0;
+    for (int guard = 0; guard < 65536; ++guard) {
+      GElf_Verneed vn;
+      if (!gelf_getverneed(d, static_cast<int>(off), &vn)) return elf_error(path, "bad version requirement");
+      ElfVersionNeed need{str(verneed_link, vn.vn_file), {}};
+      size_t aoff = off + vn.vn_aux;
+      for (unsigned i = 0; i < vn.vn_cnt; ++i) {
+        GElf_Vernaux aux;
+        if (!gelf_getvernaux(d, static_cast<int>(aoff), &aux)) return elf_error(path, "bad version requirement entry");
+        std::string name = str(verneed_link, aux.vna_name);
+        versions[aux.vna_other] = {name, need.file};
+        need.names.push_back(name);
+        if (!aux.vna_next) break;
+        aoff += aux.vna_next;
+      }
+      info.version_needs.push_back(std::move(need));
+      if (!vn.vn_next) break;
+      off += vn.vn_next;
+    }
+  }
+
+  if (dynsym) {
+    Elf_Data* d = elf_getdata(dynsym, nullptr);
+    Elf_Data* vs = versym ? elf_getdata(versym, nullptr) : nullptr;
+    if (!d) return elf_error(path, "unreadable .dynsym");
+    GElf_Shdr sh;
+    gelf_getshdr(dynsym, &sh);
+    size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+    for (size_t i = 1; i < n; ++i) {
+      GElf_Sym sym;
+      if (!gelf_getsym(d, static_cast<int>(i), &sym)) return elf_error(path, "bad dynamic symbol");
+      ElfSymbol s;
+      s.name = str(dynsym_link, sym.st_name);
+      s.defined = sym.st_shndx != SHN_UNDEF;
+      s.binding = GELF_ST_BIND(sym.st_info);
+      s.type = GELF_ST_TYPE(sym.st_info);
+      s.visibility = GELF_ST_VISIBILITY(sym.st_other);
+      GElf_Versym v;
+      if (vs && gelf_getversym(vs, static_cast<int>(i), &v)) {
+        unsigned idx = v & 0x7fff;
+        s.version_hidden = (v & 0x8000) != 0;
+        s.version_is_base = idx == 1 && !info.version_defs.empty();
+        if (idx > 1 || (idx == 1 && s.defined && !info.version_defs.empty())) {
+          auto it = versions.find(idx);
+          if (it != versions.end()) {
+            s.version = it->second.first;
+            s.version_file = it->second.second;
+          }
+        }
+      }
+      info.symbols.push_back(std::move(s));
+    }
+  }
+  return info;
+}
+
+std::vector<MissingImport> missing_imports(const ElfInfo& consumer, const std::string& provider_name,
+                                           const ElfInfo& provider, const std::string& unversioned_prefix) {
+  std::vector<MissingImport> out;
+  for (const ElfSymbol& s : consumer.symbols) {
+    if (s.defined) continue;
+    bool versioned = !s.version.empty() && s.version_file == provider_name;
+    bool unversioned = s.version.empty() && !unversioned_prefix.empty() && s.name.rfind(unversioned_prefix, 0) == 0;
+    if (!versioned && !unversioned) continue;
+    MissingImport m{s.name, versioned ? s.version : "", ""};
+    const ElfSymbol* def = nullptr;
+    const ElfSymbol* any = nullptr;  // same name, any version
+    for (const ElfSymbol& p : provider.symbols) {
+      if (p.name != s.name) continue;
+      if (!p.defined) continue;
+      any = &p;
+      if (!versioned || p.version == s.version) {
+        def = &p;
+        break;
+      }
+    }
+    if (versioned && provider.version_defs.empty()) {
+      m.reason = "provider has no version information (glibc aborts in check_match)";
+    } else if (!any) {
+      m.reason = "not exported";
+    } else if (!def) {
+      bool node = false;
+      for (const std::string& v : provider.version_defs) node |= v == s.version;
+      m.reason = node ? "exported, but under version " + (any->version.empty() ? std::string("(none)") : any->version)
+                      : "provider has no version node " + s.version;
+    } else if (def->visibility == 2 /* STV_HIDDEN */ || def->binding == 0 /* STB_LOCAL */) {
+      m.reason = "exported but local or hidden";
+    } else {
+      continue;
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace vgpu

@@ -1,0 +1,66 @@
+// Typed view of what the dynamic linker reads from an ELF shared object: identity (class, machine,
+// SONAME), dependencies and search paths (DT_NEEDED, DT_RPATH, DT_RUNPATH), dynamic symbols with their
+// versions, and the version definitions and requirements. Read with libelf; a truncated or corrupt file
+// is an Error, never a crash.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "result.h"
+
+namespace vgpu {
+
+struct ElfSymbol {
+  std::string name;
+  bool defined = false;      // st_shndx != SHN_UNDEF
+  unsigned binding = 0;      // STB_*
+  unsigned type = 0;         // STT_*
+  unsigned visibility = 0;   // STV_*
+  std::string version;       // version name ("libcudart.so.12"), empty when none
+  std::string version_file;  // undefined symbols: the DT_NEEDED file the version is required from
+  bool version_hidden = false;  // defined as name@version (not the default name@@version)
+  bool version_is_base = false; // the BASE definition (index 1): an unversioned symbol of a versioned object
+};
+
+struct ElfVersionNeed {
+  std::string file;                 // the DT_NEEDED name the requirement is on
+  std::vector<std::string> names;   // version names required from it
+};
+
+struct ElfInfo {
+  std::string path;
+  int elf_class = 0;    // ELFCLASS32 / ELFCLASS64
+  unsigned machine = 0; // EM_*
+  unsigned type = 0;    // ET_*
+  std::string soname;
+  std::vector<std::string> needed;
+  std::string rpath, runpath;  // raw strings; empty when absent
+  bool has_rpath = false, has_runpath = false;
+  std::vector<ElfSymbol> symbols;          // .dynsym, index 0 excluded
+  std::vector<std::string> version_defs;   // .gnu.version_d names, BASE first (empty: no versioning)
+  std::vector<ElfVersionNeed> version_needs;
+
+  const ElfSymbol* find_defined(const std::string& name, const std::string& version) const;
+};
+
+// Reads `path` (symlinks followed).
+Result<ElfInfo> read_elf(const std::string& path);
+
+// A versioned or unversioned import of `consumer` that `provider` does not satisfy the way glibc's
+// check_match would: wrong or missing version node, symbol absent, local/hidden, or the provider has no
+// version information at all.
+struct MissingImport {
+  std::string symbol;
+  std::string version;  // required version, empty for an unversioned import
+  std::string reason;
+};
+
+// Checks every undefined symbol of `consumer` that requires a version owned by `provider_name` (the
+// DT_NEEDED name it is loaded as), plus, when `unversioned_prefix` is not empty, every unversioned
+// undefined symbol starting with that prefix.
+std::vector<MissingImport> missing_imports(const ElfInfo& consumer, const std::string& provider_name,
+                                           const ElfInfo& provider, const std::string& unversioned_prefix = "");
+
+}  // namespace vgpu

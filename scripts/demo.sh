@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# demo.sh PREFIX: the main job. With vgpu installed in PREFIX:
+#   1. vgpu-smi: the virtual GPU as the CUDA driver shim and the NVML shim report it;
+#   2. for a real CUDA 12 ggml build (node-llama-cpp 3.10.0, llama.cpp b5640) and a real CUDA 13 one
+#      (3.22.1, v0.5.0): an Ollama-like directory (lib/ollama/libggml-base.so, lib/ollama/cuda_vNN/
+#      libggml-cuda.so, the shims linked in under NVIDIA's names) and a runner that loads ggml's own
+#      registry from it, as Ollama's runner does; once with the stub PCI device, once without.
+# Where this machine has no stub PCI device (vendor 0x10de, device $VGPU_DEVICE_ID or 0x2331), the demo
+# makes one in a scratch sysfs tree and points VGPU_SYSFS_ROOT at it, and says so.
+set -euo pipefail
+prefix=$(realpath "${1:?usage: demo.sh PREFIX}")
+here=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/vgpu-demo.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+runner="$prefix/libexec/vgpu/ggml-runner"
+shims="$prefix/lib64"
+
+device_id=${VGPU_DEVICE_ID:-0x2331}
+sysfs_root=${VGPU_SYSFS_ROOT:-/sys}
+has_stub() {
+  for d in "$1"/bus/pci/devices/*; do
+    [[ -r "$d/vendor" && $(cat "$d/vendor") == 0x10de && $(cat "$d/device") == "$device_id" ]] && return 0
+  done
+  return 1
+}
+if has_stub "$sysfs_root"; then
+  echo "== stub PCI device found under $sysfs_root"
+else
+  sysfs_root="$work/sysfs"
+  "$here/tests/make_sysfs_stub.sh" "$sysfs_root" 0000:00:05.0 "$device_id"
+  echo "== no stub PCI device on this machine: simulating one at 0000:00:05.0 under $sysfs_root"
+fi
+export VGPU_SYSFS_ROOT="$sysfs_root" VGPU_STATE_DIR="$work"
+
+echo
+echo "== vgpu-smi"
+mkdir -p "$work/nvidia"
+ln -s "$shims/libvgpu-cuda.so" "$work/nvidia/libcuda.so.1"
+ln -s "$shims/libvgpu-nvml.so" "$work/nvidia/libnvidia-ml.so.1"
+LD_LIBRARY_PATH="$work/nvidia" "$prefix/bin/vgpu-smi"
+
+for spec in 3.10.0:12 3.22.1:13; do
+  version=${spec%:*} cuda=${spec#*:}
+  bins=$("$here/tests/fetch_ggml.sh" "$version")
+  root="$work/ollama-$version"
+  lib="$root/lib/ollama"
+  "$here/tests/e2e/make_ollama_layout.sh" "$root" "$bins" "$cuda" "$shims"
+  # Ollama's runner environment (era B): its lib dirs first, then the inherited path.
+  path="$lib:$lib/cuda_v$cuda:$root/nvidia"
+  echo
+  echo "== ggml from @node-llama-cpp/linux-x64-cuda@$version (CUDA $cuda), with the stub"
+  LD_LIBRARY_PATH="$path" "$runner" "$lib" "$lib/cuda_v$cuda"
+  echo "== the same, without the stub"
+  mkdir -p "$work/empty-sysfs/bus/pci/devices"
+  VGPU_SYSFS_ROOT="$work/empty-sysfs" LD_LIBRARY_PATH="$path" "$runner" "$lib" "$lib/cuda_v$cuda"
+done
