@@ -29,6 +29,9 @@ struct Handle {
   int atomics_mode = 0;  // CUBLAS_ATOMICS_NOT_ALLOWED
 };
 
+// Names this copy of the shared code in log lines, before any entry point can log.
+[[gnu::constructor]] void name_log_component() { log_set_component(VGPU_CUBLAS_ABI == 12 ? "cublas12" : "cublas13"); }
+
 std::mutex g_mutex;
 std::unordered_set<Handle*>& handles() {
   static auto* s = new std::unordered_set<Handle*>;
@@ -44,7 +47,6 @@ struct Driver {
 const Driver& driver() {
   static Driver* d = [] {
     auto* r = new Driver;
-    log_set_component(VGPU_CUBLAS_ABI == 12 ? "cublas12" : "cublas13");
     void* lib = ::dlopen("libcuda.so.1", RTLD_NOW | RTLD_GLOBAL);
     if (!lib) {
       log(LogLevel::warn, "cannot load libcuda.so.1: %s", ::dlerror());

@@ -76,6 +76,9 @@ CUresult require_context(Context** out) {
 
 namespace {
 
+// Names this copy of the shared code in log lines, before any entry point can log.
+[[gnu::constructor]] void name_log_component() { log_set_component("cuda"); }
+
 CUresult attribute_value(VirtualDevice& dev, int attr, int* out) {
   // Identity attributes describe this machine's stub, not the captured card.
   switch (attr) {
@@ -157,7 +160,6 @@ VGPU_EXPORT CUresult cuInit(unsigned int flags) {
   // A function-local static runs once, thread-safely (std::call_once would pull libstdc++'s
   // thread-local state, and with it a dependency on ld-linux.so, into the shim).
   static const bool once = [&] {
-    log_set_component("cuda");
     Platform& p = Platform::get();
     d.primary.assign(static_cast<size_t>(p.cuda_device_count()), nullptr);
     d.init_result = p.cuda_device_count() > 0 ? CUDA_SUCCESS : CUDA_ERROR_NO_DEVICE;

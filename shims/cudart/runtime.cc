@@ -20,10 +20,12 @@ struct Loaded {
 
 thread_local int t_device = 0;
 
+// Names this copy of the shared code in log lines, before any entry point can log.
+[[gnu::constructor]] void name_log_component() { log_set_component(VGPU_CUDART_ABI == 12 ? "cudart12" : "cudart13"); }
+
 const Loaded& loaded() {
   static Loaded* l = [] {
     auto* r = new Loaded;  // never freed: used until the process ends
-    log_set_component(VGPU_CUDART_ABI == 12 ? "cudart12" : "cudart13");
     // RTLD_NOW | RTLD_GLOBAL as NVIDIA's runtime does; the program usually has libcuda.so.1 loaded already.
     void* lib = ::dlopen("libcuda.so.1", RTLD_NOW | RTLD_GLOBAL);
     if (!lib) {

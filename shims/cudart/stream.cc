@@ -83,6 +83,17 @@ VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_v2(cudaStream_t s, cudaStreamCa
                                      reinterpret_cast<CUgraph*>(graph), deps, numDeps);
   });
 }
+#else
+// CUDA 13: one entry point with the graph, its dependencies and their edge data.
+VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo(cudaStream_t s, cudaStreamCaptureStatus* status, unsigned long long* id,
+                                                 cudaGraph_t* graph, const void** deps, const void** edgeData,
+                                                 size_t* numDeps) {
+  if (edgeData) *edgeData = nullptr;  // no edges are recorded: captures count nodes only
+  return call([&](const DriverApi* a) {
+    return a->cuStreamGetCaptureInfo(cu(s), reinterpret_cast<CUstreamCaptureStatus*>(status), id,
+                                     reinterpret_cast<CUgraph*>(graph), deps, numDeps);
+  });
+}
 #endif
 
 VGPU_EXPORT cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned int flags) {

@@ -17,6 +17,9 @@ using namespace vgpu;
 
 namespace {
 
+// Names this copy of the shared code in log lines, before any entry point can log.
+[[gnu::constructor]] void name_log_component() { log_set_component("nvml"); }
+
 std::mutex g_mutex;
 int g_init_count = 0;  // nvmlInit/nvmlShutdown nest
 
@@ -93,7 +96,6 @@ extern "C" {
 
 VGPU_EXPORT nvmlReturn_t nvmlInitWithFlags(unsigned int flags) {
   (void)flags;  // NVML_INIT_FLAG_NO_GPUS / NO_ATTACH: nothing to attach to either way
-  log_set_component("nvml");
   Platform::get();
   std::lock_guard<std::mutex> lock(g_mutex);
   ++g_init_count;

@@ -17,20 +17,21 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 for abi in 12 13; do
   lib="$shims/libvgpu-cudart.so.$abi"
-  readelf -V "$lib" | grep -q "Name: libcudart.so.$abi" || fail "$lib: no version node libcudart.so.$abi"
-  nm -D --defined-only "$lib" | grep -q " __cudaRegisterFatBinary@@libcudart.so.$abi\$" ||
+  grep -q "Name: libcudart.so.$abi" <<<"$(readelf -V "$lib")" || fail "$lib: no version node libcudart.so.$abi"
+  exports=$(nm -D --defined-only "$lib")  # captured first: grep -q would close the pipe under pipefail
+  grep -q " __cudaRegisterFatBinary@@libcudart.so.$abi\$" <<<"$exports" ||
     fail "$lib: __cudaRegisterFatBinary@@libcudart.so.$abi not exported"
-  readelf -d "$lib" | grep -q "Library soname: \[libcudart.so.$abi\]" || fail "$lib: SONAME is not libcudart.so.$abi"
+  grep -q "Library soname: \[libcudart.so.$abi\]" <<<"$(readelf -d "$lib")" || fail "$lib: SONAME is not libcudart.so.$abi"
   blas="$shims/libvgpu-cublas.so.$abi"
-  nm -D --defined-only "$blas" | grep -q " cublasCreate_v2@@libcublas.so.$abi\$" || fail "$blas: cublasCreate_v2@@libcublas.so.$abi"
+  grep -q " cublasCreate_v2@@libcublas.so.$abi\$" <<<"$(nm -D --defined-only "$blas")" || fail "$blas: cublasCreate_v2@@libcublas.so.$abi"
   echo "ok: libvgpu-cudart.so.$abi and libvgpu-cublas.so.$abi carry their nodes"
 done
-nm -D --defined-only "$shims/libvgpu-cudart.so.12" | grep -q " cudaGetDeviceProperties_v2@@libcudart.so.12$" ||
+grep -q " cudaGetDeviceProperties_v2@@libcudart.so.12$" <<<"$(nm -D --defined-only "$shims/libvgpu-cudart.so.12")" ||
   fail "the CUDA 12 _v2 entry point is missing"
-nm -D --defined-only "$shims/libvgpu-cudart.so.13" | grep -q " __cudaLaunchKernel@@libcudart.so.13$" ||
+grep -q " __cudaLaunchKernel@@libcudart.so.13$" <<<"$(nm -D --defined-only "$shims/libvgpu-cudart.so.13")" ||
   fail "the CUDA 13 launch path is missing"
 for lib in libvgpu-cuda.so libvgpu-nvml.so; do
-  if readelf -V "$shims/$lib" | grep -q "Version definition"; then fail "$lib has version definitions; NVIDIA's has none"; fi
+  if grep -q "Version definition" <<<"$(readelf -V "$shims/$lib")"; then fail "$lib has version definitions; NVIDIA's has none"; fi
 done
 echo "ok: libvgpu-cuda.so and libvgpu-nvml.so are unversioned, like NVIDIA's"
 
@@ -42,7 +43,7 @@ C
 ln -s "$shims/libvgpu-cudart.so.12" "$work/good/libcudart.so.12"
 ln -s "$shims/libvgpu-cuda.so" "$work/good/libcuda.so.1"
 "$cc" "$work/app.c" -o "$work/app" "$work/good/libcudart.so.12"
-readelf -V "$work/app" | grep -q "Name: libcudart.so.12" || fail "the app records no version need"
+grep -q "Name: libcudart.so.12" <<<"$(readelf -V "$work/app")" || fail "the app records no version need"
 empty="$work/sysfs" && mkdir -p "$empty/bus/pci/devices"
 run() { env -i PATH=/usr/bin:/bin VGPU_SYSFS_ROOT="$empty" LD_LIBRARY_PATH="$1" "$work/app" >"$work/out" 2>&1; }
 run "$work/good" || fail "the app does not run against the correct shim: $(cat "$work/out")"
