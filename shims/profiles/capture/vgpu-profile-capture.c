@@ -50,20 +50,20 @@
 typedef int nvmlReturn_t; /* NVML_SUCCESS == 0 */
 typedef struct nvmlDevice_st *nvmlDevice_t;
 typedef struct {
-    unsigned long long total, free, used;
+  unsigned long long total, free, used;
 } nvml_memory_v1;
 typedef struct {
-    unsigned int version;
-    unsigned long long total, reserved, free, used;
+  unsigned int version;
+  unsigned long long total, reserved, free, used;
 } nvml_memory_v2;
 #define NVML_MEMORY_V2_VERSION ((unsigned int)(sizeof(nvml_memory_v2) | (2u << 24))) /* nvmlMemory_v2 */
 typedef struct {
-    char busIdLegacy[16];
-    unsigned int domain, bus, device, pciDeviceId, pciSubSystemId;
-    char busId[32];
+  char busIdLegacy[16];
+  unsigned int domain, bus, device, pciDeviceId, pciSubSystemId;
+  char busId[32];
 } nvml_pci_info; /* nvmlPciInfo_t (v3) */
 typedef struct {
-    unsigned long long bar1Total, bar1Free, bar1Used;
+  unsigned long long bar1Total, bar1Free, bar1Used;
 } nvml_bar1_memory;
 
 /* ---------------------------------------------------------------------------------------------
@@ -72,10 +72,11 @@ typedef struct {
  * aliases), the first, current name is listed.
  * ------------------------------------------------------------------------------------------- */
 struct enum_name {
-    int value;
-    const char *name;
+  int value;
+  const char *name;
 };
-#define E(x) {(int)(x), #x}
+#define E(x) \
+  { (int)(x), #x }
 
 static const struct enum_name cu_attr_names[] = {
     E(CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_BLOCK),
@@ -367,28 +368,27 @@ static const struct enum_name rt_attr_names[] = {
     E(cudaDevAttrOnlyPartialHostNativeAtomicSupported),
 };
 
-
 /* ---------------------------------------------------------------------------------------------
  * Output helpers
  * ------------------------------------------------------------------------------------------- */
 static const char *enum_name_of(const struct enum_name *t, size_t n, int value) {
-    for (size_t i = 0; i < n; i++)
-        if (t[i].value == value) return t[i].name;
-    return NULL;
+  for (size_t i = 0; i < n; i++)
+    if (t[i].value == value) return t[i].name;
+  return NULL;
 }
 
 /* key = "string", with TOML basic-string escapes. */
 static void put_str(FILE *f, const char *key, const char *s) {
-    fprintf(f, "%s = \"", key);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputs("\"\n", f);
+  fprintf(f, "%s = \"", key);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      fprintf(f, "\\%c", *p);
+    else if (*p < 0x20 || *p == 0x7f)
+      fprintf(f, "\\u%04x", *p);
+    else
+      fputc(*p, f);
+  }
+  fputs("\"\n", f);
 }
 
 static void put_u64(FILE *f, const char *key, unsigned long long v) { fprintf(f, "%s = %llu\n", key, v); }
@@ -396,84 +396,86 @@ static void put_i64(FILE *f, const char *key, long long v) { fprintf(f, "%s = %l
 static void put_hex32(FILE *f, const char *key, unsigned int v) { fprintf(f, "%s = 0x%08x\n", key, v); }
 
 static void hex_bytes(char *dst, const void *src, size_t n) {
-    const unsigned char *b = src;
-    for (size_t i = 0; i < n; i++) sprintf(dst + 2 * i, "%02x", b[i]);
-    dst[2 * n] = '\0';
+  const unsigned char *b = src;
+  for (size_t i = 0; i < n; i++) sprintf(dst + 2 * i, "%02x", b[i]);
+  dst[2 * n] = '\0';
 }
 
 /* Loads a symbol into a function pointer of any type (the POSIX-sanctioned dlsym idiom). */
 #define LOAD(lib, table, fn) (*(void **)(&(table).fn) = ((lib) ? dlsym((lib), #fn) : NULL))
 
 static void *open_first(const char *const *names, const char **opened) {
-    for (const char *const *n = names; *n; n++) {
-        void *h = dlopen(*n, RTLD_NOW | RTLD_LOCAL);
-        if (h) {
-            *opened = *n;
-            return h;
-        }
+  for (const char *const *n = names; *n; n++) {
+    void *h = dlopen(*n, RTLD_NOW | RTLD_LOCAL);
+    if (h) {
+      *opened = *n;
+      return h;
     }
-    *opened = NULL;
-    return NULL;
+  }
+  *opened = NULL;
+  return NULL;
 }
 
 static int missing(FILE *f, const char *fn, const char *lib) {
-    fprintf(f, "# %s failed: not found in %s\n", fn, lib);
-    return 0;
+  fprintf(f, "# %s failed: not found in %s\n", fn, lib);
+  return 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
  * CUDA driver API
  * ------------------------------------------------------------------------------------------- */
 static struct {
-    CUresult (*cuInit)(unsigned int);
-    CUresult (*cuDriverGetVersion)(int *);
-    CUresult (*cuDeviceGet)(CUdevice *, int);
-    CUresult (*cuDeviceGetName)(char *, int, CUdevice);
-    CUresult (*cuDeviceTotalMem_v2)(size_t *, CUdevice);
-    CUresult (*cuDeviceGetUuid_v2)(CUuuid *, CUdevice);
-    CUresult (*cuDeviceGetPCIBusId)(char *, int, CUdevice);
-    CUresult (*cuDeviceGetAttribute)(int *, CUdevice_attribute, CUdevice);
-    CUresult (*cuMemGetAllocationGranularity)(size_t *, const CUmemAllocationProp *,
-                                              CUmemAllocationGranularity_flags);
-    CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
-    CUresult (*cuDevicePrimaryCtxRelease_v2)(CUdevice);
-    CUresult (*cuCtxSetCurrent)(CUcontext);
-    CUresult (*cuMemGetInfo_v2)(size_t *, size_t *);
-    CUresult (*cuGetErrorName)(CUresult, const char **);
+  CUresult (*cuInit)(unsigned int);
+  CUresult (*cuDriverGetVersion)(int *);
+  CUresult (*cuDeviceGet)(CUdevice *, int);
+  CUresult (*cuDeviceGetName)(char *, int, CUdevice);
+  CUresult (*cuDeviceTotalMem_v2)(size_t *, CUdevice);
+  CUresult (*cuDeviceGetUuid_v2)(CUuuid *, CUdevice);
+  CUresult (*cuDeviceGetPCIBusId)(char *, int, CUdevice);
+  CUresult (*cuDeviceGetAttribute)(int *, CUdevice_attribute, CUdevice);
+  CUresult (*cuMemGetAllocationGranularity)(size_t *, const CUmemAllocationProp *,
+                                            CUmemAllocationGranularity_flags);
+  CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
+  CUresult (*cuDevicePrimaryCtxRelease_v2)(CUdevice);
+  CUresult (*cuCtxSetCurrent)(CUcontext);
+  CUresult (*cuMemGetInfo_v2)(size_t *, size_t *);
+  CUresult (*cuGetErrorName)(CUresult, const char **);
 } cu;
 static void *cu_lib;
 
 static int cu_check(const char *call, CUresult r) {
-    if (r == CUDA_SUCCESS) return 1;
-    const char *name = NULL;
-    if (!cu.cuGetErrorName || cu.cuGetErrorName(r, &name) != CUDA_SUCCESS) name = NULL;
-    printf("# %s failed: %d (%s)\n", call, (int)r, name ? name : "?");
-    return 0;
+  if (r == CUDA_SUCCESS) return 1;
+  const char *name = NULL;
+  if (!cu.cuGetErrorName || cu.cuGetErrorName(r, &name) != CUDA_SUCCESS) name = NULL;
+  printf("# %s failed: %d (%s)\n", call, (int)r, name ? name : "?");
+  return 0;
 }
 #define CU(fn, args) (cu.fn ? cu_check(#fn, cu.fn args) : missing(stdout, #fn, "libcuda.so.1"))
 
 static void load_cuda(void) {
-    static const char *const names[] = {"libcuda.so.1", NULL};
-    const char *opened;
-    cu_lib = open_first(names, &opened);
-    if (!cu_lib) {
-        printf("# libcuda.so.1 could not be loaded: %s\n", dlerror());
-        return;
-    }
-    LOAD(cu_lib, cu, cuInit);
-    LOAD(cu_lib, cu, cuDriverGetVersion);
-    LOAD(cu_lib, cu, cuDeviceGet);
-    LOAD(cu_lib, cu, cuDeviceGetName);
-    LOAD(cu_lib, cu, cuDeviceTotalMem_v2);
-    LOAD(cu_lib, cu, cuDeviceGetUuid_v2);
-    LOAD(cu_lib, cu, cuDeviceGetPCIBusId);
-    LOAD(cu_lib, cu, cuDeviceGetAttribute);
-    LOAD(cu_lib, cu, cuMemGetAllocationGranularity);
-    LOAD(cu_lib, cu, cuDevicePrimaryCtxRetain);
-    LOAD(cu_lib, cu, cuDevicePrimaryCtxRelease_v2);
-    LOAD(cu_lib, cu, cuCtxSetCurrent);
-    LOAD(cu_lib, cu, cuMemGetInfo_v2);
-    LOAD(cu_lib, cu, cuGetErrorName);
+  static const char *const names[] = {"libcuda.so.1", NULL};
+  const char *opened;
+  cu_lib = open_first(names, &opened);
+  if (!cu_lib) {
+    printf("# libcuda.so.1 could not be loaded: %s\n", dlerror());
+    return;
+  }
+  LOAD(cu_lib, cu, cuInit);
+  LOAD(cu_lib, cu, cuDriverGetVersion);
+  LOAD(cu_lib, cu, cuDeviceGet);
+  LOAD(cu_lib, cu, cuDeviceGetName);
+  LOAD(cu_lib, cu, cuDeviceTotalMem_v2);
+  LOAD(cu_lib, cu, cuDeviceGetUuid_v2);
+  /* A driver without the _v2 name: its cuDeviceGetUuid takes the same arguments. */
+  if (!cu.cuDeviceGetUuid_v2) *(void **)(&cu.cuDeviceGetUuid_v2) = dlsym(cu_lib, "cuDeviceGetUuid");
+  LOAD(cu_lib, cu, cuDeviceGetPCIBusId);
+  LOAD(cu_lib, cu, cuDeviceGetAttribute);
+  LOAD(cu_lib, cu, cuMemGetAllocationGranularity);
+  LOAD(cu_lib, cu, cuDevicePrimaryCtxRetain);
+  LOAD(cu_lib, cu, cuDevicePrimaryCtxRelease_v2);
+  LOAD(cu_lib, cu, cuCtxSetCurrent);
+  LOAD(cu_lib, cu, cuMemGetInfo_v2);
+  LOAD(cu_lib, cu, cuGetErrorName);
 }
 
 /* Device 0's handle and PCI bus id, found before anything else (cuInit makes no context). */
@@ -482,162 +484,165 @@ static CUdevice cu_dev;
 static char cu_bus_id[64];
 
 static void cuda_open_device(void) {
-    if (!cu_lib) return;
-    if (!CU(cuInit, (0)) || !CU(cuDeviceGet, (&cu_dev, 0))) return;
-    cu_ready = 1;
-    if (!CU(cuDeviceGetPCIBusId, (cu_bus_id, (int)sizeof cu_bus_id, cu_dev))) cu_bus_id[0] = '\0';
+  if (!cu_lib) return;
+  if (!CU(cuInit, (0)) || !CU(cuDeviceGet, (&cu_dev, 0))) return;
+  cu_ready = 1;
+  if (!CU(cuDeviceGetPCIBusId, (cu_bus_id, (int)sizeof cu_bus_id, cu_dev))) cu_bus_id[0] = '\0';
 }
 
 /* The comment naming attribute value a: its name in names, else (the runtime's enum has gaps that
  * cudaDeviceGetAttribute still answers) the driver API's name for the same number. */
 static void print_attr_name(const struct enum_name *names, size_t n_names, int a) {
-    const char *name = enum_name_of(names, n_names, a);
-    if (name) {
-        printf("  # %s\n", name);
-        return;
-    }
-    const char *cu_name = names == cu_attr_names ? NULL
-                                                 : enum_name_of(cu_attr_names, sizeof cu_attr_names / sizeof cu_attr_names[0], a);
-    if (cu_name)
-        printf("  # (no cudaDeviceAttr name) %s\n", cu_name);
-    else
-        printf("  # (no name in the header)\n");
+  const char *name = enum_name_of(names, n_names, a);
+  if (name) {
+    printf("  # %s\n", name);
+    return;
+  }
+  const char *cu_name = names == cu_attr_names
+                            ? NULL
+                            : enum_name_of(cu_attr_names, sizeof cu_attr_names / sizeof cu_attr_names[0], a);
+  if (cu_name)
+    printf("  # (no cudaDeviceAttr name) %s\n", cu_name);
+  else
+    printf("  # (no name in the header)\n");
 }
 
-static void print_attr_section(const char *section, const char *unsupported_section, const struct enum_name *names,
-                               size_t n_names, int max, const int *ok, const int *value, const int *code) {
-    int answered = 0;
-    for (int a = 1; a < max; a++) answered += ok[a];
-    printf("\n[%s]\n# %d of %d attribute values answered\n", section, answered, max - 1);
-    for (int a = 1; a < max; a++) {
-        if (!ok[a]) continue;
-        printf("%d = %d", a, value[a]);
-        print_attr_name(names, n_names, a);
-    }
-    printf("\n[%s]\n", unsupported_section);
-    for (int a = 1; a < max; a++) {
-        if (ok[a]) continue;
-        printf("%d = %d", a, code[a]);
-        print_attr_name(names, n_names, a);
-    }
+static void print_attr_section(const char *section, const char *unsupported_section,
+                               const struct enum_name *names, size_t n_names, int max, const int *ok,
+                               const int *value, const int *code) {
+  int answered = 0;
+  for (int a = 1; a < max; a++) answered += ok[a];
+  printf("\n[%s]\n# %d of %d attribute values answered\n", section, answered, max - 1);
+  for (int a = 1; a < max; a++) {
+    if (!ok[a]) continue;
+    printf("%d = %d", a, value[a]);
+    print_attr_name(names, n_names, a);
+  }
+  printf("\n[%s]\n", unsupported_section);
+  for (int a = 1; a < max; a++) {
+    if (ok[a]) continue;
+    printf("%d = %d", a, code[a]);
+    print_attr_name(names, n_names, a);
+  }
 }
 
 static void capture_driver(void) {
-    printf("\n[driver]\n");
-    if (!cu_lib) {
-        printf("# libcuda.so.1 not loaded: section skipped\n");
-        return;
-    }
-    int version = 0;
-    if (CU(cuDriverGetVersion, (&version))) put_i64(stdout, "driver_version", version);
-    if (!cu_ready) {
-        printf("# no CUDA device 0: rest of [driver], [attributes] skipped\n");
-        return;
-    }
+  printf("\n[driver]\n");
+  if (!cu_lib) {
+    printf("# libcuda.so.1 not loaded: section skipped\n");
+    return;
+  }
+  int version = 0;
+  if (CU(cuDriverGetVersion, (&version))) put_i64(stdout, "driver_version", version);
+  if (!cu_ready) {
+    printf("# no CUDA device 0: rest of [driver], [attributes] skipped\n");
+    return;
+  }
 
-    char name[256] = "";
-    if (CU(cuDeviceGetName, (name, (int)sizeof name, cu_dev))) put_str(stdout, "name", name);
-    size_t total = 0;
-    if (CU(cuDeviceTotalMem_v2, (&total, cu_dev))) put_u64(stdout, "total_mem", total);
-    CUuuid u;
-    if (CU(cuDeviceGetUuid_v2, (&u, cu_dev))) {
-        const unsigned char *b = (const unsigned char *)u.bytes;
-        char s[64];
-        snprintf(s, sizeof s, "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-                 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-        put_str(stdout, "uuid", s);
-    }
-    if (cu_bus_id[0]) put_str(stdout, "pci_bus_id", cu_bus_id);
+  char name[256] = "";
+  if (CU(cuDeviceGetName, (name, (int)sizeof name, cu_dev))) put_str(stdout, "name", name);
+  size_t total = 0;
+  if (CU(cuDeviceTotalMem_v2, (&total, cu_dev))) put_u64(stdout, "total_mem", total);
+  CUuuid u;
+  if (CU(cuDeviceGetUuid_v2, (&u, cu_dev))) {
+    const unsigned char *b = (const unsigned char *)u.bytes;
+    char s[64];
+    snprintf(s, sizeof s, "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    put_str(stdout, "uuid", s);
+  }
+  if (cu_bus_id[0]) put_str(stdout, "pci_bus_id", cu_bus_id);
 
-    CUmemAllocationProp prop;
-    memset(&prop, 0, sizeof prop);
-    prop.type = CU_MEM_ALLOCATION_TYPE_PINNED;
-    prop.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
-    prop.location.id = cu_dev;
-    size_t gran = 0;
-    if (CU(cuMemGetAllocationGranularity, (&gran, &prop, CU_MEM_ALLOC_GRANULARITY_MINIMUM)))
-        put_u64(stdout, "vmm_granularity_minimum", gran);
-    if (CU(cuMemGetAllocationGranularity, (&gran, &prop, CU_MEM_ALLOC_GRANULARITY_RECOMMENDED)))
-        put_u64(stdout, "vmm_granularity_recommended", gran);
+  CUmemAllocationProp prop;
+  memset(&prop, 0, sizeof prop);
+  prop.type = CU_MEM_ALLOCATION_TYPE_PINNED;
+  prop.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+  prop.location.id = cu_dev;
+  size_t gran = 0;
+  if (CU(cuMemGetAllocationGranularity, (&gran, &prop, CU_MEM_ALLOC_GRANULARITY_MINIMUM)))
+    put_u64(stdout, "vmm_granularity_minimum", gran);
+  if (CU(cuMemGetAllocationGranularity, (&gran, &prop, CU_MEM_ALLOC_GRANULARITY_RECOMMENDED)))
+    put_u64(stdout, "vmm_granularity_recommended", gran);
 
-    CUcontext ctx = NULL;
-    if (CU(cuDevicePrimaryCtxRetain, (&ctx, cu_dev))) {
-        size_t mfree = 0, mtotal = 0;
-        if (CU(cuCtxSetCurrent, (ctx)) && CU(cuMemGetInfo_v2, (&mfree, &mtotal))) {
-            put_u64(stdout, "mem_free_after_ctx", mfree);
-            put_u64(stdout, "mem_total_after_ctx", mtotal);
-        }
-        CU(cuCtxSetCurrent, (NULL));
-        CU(cuDevicePrimaryCtxRelease_v2, (cu_dev));
+  CUcontext ctx = NULL;
+  if (CU(cuDevicePrimaryCtxRetain, (&ctx, cu_dev))) {
+    size_t mfree = 0, mtotal = 0;
+    if (CU(cuCtxSetCurrent, (ctx)) && CU(cuMemGetInfo_v2, (&mfree, &mtotal))) {
+      put_u64(stdout, "mem_free_after_ctx", mfree);
+      put_u64(stdout, "mem_total_after_ctx", mtotal);
     }
+    CU(cuCtxSetCurrent, (NULL));
+    CU(cuDevicePrimaryCtxRelease_v2, (cu_dev));
+  }
 
-    /* Every attribute value 1 .. CU_DEVICE_ATTRIBUTE_MAX-1. */
-    enum { MAX = CU_DEVICE_ATTRIBUTE_MAX };
-    static int ok[MAX], value[MAX], code[MAX];
-    if (!cu.cuDeviceGetAttribute) {
-        missing(stdout, "cuDeviceGetAttribute", "libcuda.so.1");
-        return;
-    }
-    for (int a = 1; a < MAX; a++) {
-        CUresult r = cu.cuDeviceGetAttribute(&value[a], (CUdevice_attribute)a, cu_dev);
-        ok[a] = r == CUDA_SUCCESS;
-        code[a] = (int)r;
-    }
-    print_attr_section("attributes", "attributes_unsupported", cu_attr_names,
-                       sizeof cu_attr_names / sizeof cu_attr_names[0], MAX, ok, value, code);
+  /* Every attribute value 1 .. CU_DEVICE_ATTRIBUTE_MAX-1. */
+  enum { MAX = CU_DEVICE_ATTRIBUTE_MAX };
+  static int ok[MAX], value[MAX], code[MAX];
+  if (!cu.cuDeviceGetAttribute) {
+    missing(stdout, "cuDeviceGetAttribute", "libcuda.so.1");
+    return;
+  }
+  for (int a = 1; a < MAX; a++) {
+    CUresult r = cu.cuDeviceGetAttribute(&value[a], (CUdevice_attribute)a, cu_dev);
+    ok[a] = r == CUDA_SUCCESS;
+    code[a] = (int)r;
+  }
+  print_attr_section("attributes", "attributes_unsupported", cu_attr_names,
+                     sizeof cu_attr_names / sizeof cu_attr_names[0], MAX, ok, value, code);
 }
 
 /* ---------------------------------------------------------------------------------------------
  * CUDA runtime
  * ------------------------------------------------------------------------------------------- */
 static struct {
-    cudaError_t (*cudaRuntimeGetVersion)(int *);
-    cudaError_t (*cudaDriverGetVersion)(int *);
-    cudaError_t (*cudaGetDeviceCount)(int *);
-    cudaError_t (*cudaSetDevice)(int);
-    cudaError_t (*cudaFree)(void *);
-    cudaError_t (*cudaMemGetInfo)(size_t *, size_t *);
-    cudaError_t (*cudaDeviceGetPCIBusId)(char *, int, int);
-    cudaError_t (*cudaDeviceGetAttribute)(int *, enum cudaDeviceAttr, int);
-    cudaError_t (*cudaGetDeviceProperties)(struct cudaDeviceProp *, int);
-    const char *(*cudaGetErrorName)(cudaError_t);
+  cudaError_t (*cudaRuntimeGetVersion)(int *);
+  cudaError_t (*cudaDriverGetVersion)(int *);
+  cudaError_t (*cudaGetDeviceCount)(int *);
+  cudaError_t (*cudaSetDevice)(int);
+  cudaError_t (*cudaFree)(void *);
+  cudaError_t (*cudaMemGetInfo)(size_t *, size_t *);
+  cudaError_t (*cudaDeviceGetPCIBusId)(char *, int, int);
+  cudaError_t (*cudaDeviceGetAttribute)(int *, enum cudaDeviceAttr, int);
+  cudaError_t (*cudaGetDeviceProperties)(struct cudaDeviceProp *, int);
+  const char *(*cudaGetErrorName)(cudaError_t);
 } rt;
 static void *rt_lib;
 static const char *rt_lib_name;
 
 static int rt_check(const char *call, cudaError_t r) {
-    if (r == cudaSuccess) return 1;
-    const char *name = rt.cudaGetErrorName ? rt.cudaGetErrorName(r) : NULL;
-    printf("# %s failed: %d (%s)\n", call, (int)r, name ? name : "?");
-    return 0;
+  if (r == cudaSuccess) return 1;
+  const char *name = rt.cudaGetErrorName ? rt.cudaGetErrorName(r) : NULL;
+  printf("# %s failed: %d (%s)\n", call, (int)r, name ? name : "?");
+  return 0;
 }
 #define RT(fn, args) (rt.fn ? rt_check(#fn, rt.fn args) : missing(stdout, #fn, rt_lib_name))
 
 static void load_cudart(void) {
-    static const char *const names[] = {"libcudart.so.13", "/usr/local/cuda/lib64/libcudart.so.13", "libcudart.so",
-                                        NULL};
-    rt_lib = open_first(names, &rt_lib_name);
-    if (!rt_lib) return;
-    LOAD(rt_lib, rt, cudaRuntimeGetVersion);
-    LOAD(rt_lib, rt, cudaDriverGetVersion);
-    LOAD(rt_lib, rt, cudaGetDeviceCount);
-    LOAD(rt_lib, rt, cudaSetDevice);
-    LOAD(rt_lib, rt, cudaFree);
-    LOAD(rt_lib, rt, cudaMemGetInfo);
-    LOAD(rt_lib, rt, cudaDeviceGetPCIBusId);
-    LOAD(rt_lib, rt, cudaDeviceGetAttribute);
-    LOAD(rt_lib, rt, cudaGetDeviceProperties);
-    LOAD(rt_lib, rt, cudaGetErrorName);
+  static const char *const names[] = {"libcudart.so.13", "/usr/local/cuda/lib64/libcudart.so.13",
+                                      "libcudart.so", NULL};
+  rt_lib = open_first(names, &rt_lib_name);
+  if (!rt_lib) return;
+  LOAD(rt_lib, rt, cudaRuntimeGetVersion);
+  LOAD(rt_lib, rt, cudaDriverGetVersion);
+  LOAD(rt_lib, rt, cudaGetDeviceCount);
+  LOAD(rt_lib, rt, cudaSetDevice);
+  LOAD(rt_lib, rt, cudaFree);
+  LOAD(rt_lib, rt, cudaMemGetInfo);
+  LOAD(rt_lib, rt, cudaDeviceGetPCIBusId);
+  LOAD(rt_lib, rt, cudaDeviceGetAttribute);
+  LOAD(rt_lib, rt, cudaGetDeviceProperties);
+  LOAD(rt_lib, rt, cudaGetErrorName);
 }
 
 /* One struct cudaDeviceProp field: where it is, how big, how to print it. */
 enum prop_kind { P_STR, P_HEX, P_INT, P_UINT, P_SIZE };
 struct prop_field {
-    const char *name;
-    size_t offset, size;
-    enum prop_kind kind;
+  const char *name;
+  size_t offset, size;
+  enum prop_kind kind;
 };
-#define F(f, k) {#f, offsetof(struct cudaDeviceProp, f), sizeof(((struct cudaDeviceProp *)0)->f), k}
+#define F(f, k) \
+  { #f, offsetof(struct cudaDeviceProp, f), sizeof(((struct cudaDeviceProp *)0)->f), k }
 static const struct prop_field prop_fields[] = {
     F(name, P_STR),
     F(uuid, P_HEX),
@@ -740,103 +745,107 @@ _Static_assert(offsetof(struct cudaDeviceProp, hostNumaMultinodeIpcSupported) + 
 _Static_assert(sizeof(((struct cudaDeviceProp *)0)->name) < 600, "print_prop's buffer holds name");
 
 static void print_prop(const struct cudaDeviceProp *p) {
-    const unsigned char *base = (const unsigned char *)p;
-    for (size_t i = 0; i < sizeof prop_fields / sizeof prop_fields[0]; i++) {
-        const struct prop_field *f = &prop_fields[i];
-        const unsigned char *at = base + f->offset;
-        size_t elem = f->kind == P_SIZE ? sizeof(size_t) : f->kind == P_INT || f->kind == P_UINT ? sizeof(int) : 1;
-        size_t count = f->size / elem;
-        char buf[600];
-        switch (f->kind) {
-        case P_STR:
-            memcpy(buf, at, f->size);
-            buf[f->size - 1] = '\0';
-            put_str(stdout, f->name, buf);
-            continue;
-        case P_HEX:
-            hex_bytes(buf, at, f->size);
-            put_str(stdout, f->name, buf);
-            continue;
-        default:
-            break;
-        }
-        printf("%s = ", f->name);
-        if (count > 1) printf("[");
-        for (size_t j = 0; j < count; j++) {
-            const unsigned char *e = at + j * elem;
-            if (f->kind == P_INT) {
-                int v;
-                memcpy(&v, e, sizeof v);
-                printf("%d", v);
-            } else if (f->kind == P_UINT) {
-                unsigned int v;
-                memcpy(&v, e, sizeof v);
-                printf("%u", v);
-            } else {
-                size_t v;
-                memcpy(&v, e, sizeof v);
-                printf("%zu", v);
-            }
-            if (j + 1 < count) printf(", ");
-        }
-        printf(count > 1 ? "]\n" : "\n");
+  const unsigned char *base = (const unsigned char *)p;
+  for (size_t i = 0; i < sizeof prop_fields / sizeof prop_fields[0]; i++) {
+    const struct prop_field *f = &prop_fields[i];
+    const unsigned char *at = base + f->offset;
+    size_t elem = f->kind == P_SIZE                       ? sizeof(size_t)
+                  : f->kind == P_INT || f->kind == P_UINT ? sizeof(int)
+                                                          : 1;
+    size_t count = f->size / elem;
+    char buf[600];
+    switch (f->kind) {
+      case P_STR:
+        memcpy(buf, at, f->size);
+        buf[f->size - 1] = '\0';
+        put_str(stdout, f->name, buf);
+        continue;
+      case P_HEX:
+        hex_bytes(buf, at, f->size);
+        put_str(stdout, f->name, buf);
+        continue;
+      default:
+        break;
     }
+    printf("%s = ", f->name);
+    if (count > 1) printf("[");
+    for (size_t j = 0; j < count; j++) {
+      const unsigned char *e = at + j * elem;
+      if (f->kind == P_INT) {
+        int v;
+        memcpy(&v, e, sizeof v);
+        printf("%d", v);
+      } else if (f->kind == P_UINT) {
+        unsigned int v;
+        memcpy(&v, e, sizeof v);
+        printf("%u", v);
+      } else {
+        size_t v;
+        memcpy(&v, e, sizeof v);
+        printf("%zu", v);
+      }
+      if (j + 1 < count) printf(", ");
+    }
+    printf(count > 1 ? "]\n" : "\n");
+  }
 }
 
 static void capture_runtime(void) {
-    printf("\n[runtime]\n");
-    if (!rt_lib) {
-        printf("# libcudart.so.13 / libcudart.so could not be loaded: [runtime], [runtime_attributes], [prop] skipped\n");
-        return;
+  printf("\n[runtime]\n");
+  if (!rt_lib) {
+    printf(
+        "# libcudart.so.13 / libcudart.so could not be loaded: [runtime], [runtime_attributes], [prop] "
+        "skipped\n");
+    return;
+  }
+  printf("# loaded %s\n", rt_lib_name);
+  int rt_version = 0, drv_version = 0, count = 0;
+  if (RT(cudaRuntimeGetVersion, (&rt_version))) put_i64(stdout, "runtime_version", rt_version);
+  if (RT(cudaDriverGetVersion, (&drv_version))) put_i64(stdout, "driver_version", drv_version);
+  if (RT(cudaGetDeviceCount, (&count))) put_i64(stdout, "device_count", count);
+  int have_dev = count > 0 && RT(cudaSetDevice, (0)) && RT(cudaFree, (NULL));
+  if (have_dev) {
+    size_t mfree = 0, mtotal = 0;
+    if (RT(cudaMemGetInfo, (&mfree, &mtotal))) {
+      put_u64(stdout, "mem_free", mfree);
+      put_u64(stdout, "mem_total", mtotal);
     }
-    printf("# loaded %s\n", rt_lib_name);
-    int rt_version = 0, drv_version = 0, count = 0;
-    if (RT(cudaRuntimeGetVersion, (&rt_version))) put_i64(stdout, "runtime_version", rt_version);
-    if (RT(cudaDriverGetVersion, (&drv_version))) put_i64(stdout, "driver_version", drv_version);
-    if (RT(cudaGetDeviceCount, (&count))) put_i64(stdout, "device_count", count);
-    int have_dev = count > 0 && RT(cudaSetDevice, (0)) && RT(cudaFree, (NULL));
-    if (have_dev) {
-        size_t mfree = 0, mtotal = 0;
-        if (RT(cudaMemGetInfo, (&mfree, &mtotal))) {
-            put_u64(stdout, "mem_free", mfree);
-            put_u64(stdout, "mem_total", mtotal);
-        }
-    }
-    if (count <= 0) {
-        printf("# no CUDA device: [runtime_attributes], [prop] skipped\n");
-        return;
-    }
-    char bus[64];
-    if (RT(cudaDeviceGetPCIBusId, (bus, (int)sizeof bus, 0))) put_str(stdout, "pci_bus_id", bus);
+  }
+  if (count <= 0) {
+    printf("# no CUDA device: [runtime_attributes], [prop] skipped\n");
+    return;
+  }
+  char bus[64];
+  if (RT(cudaDeviceGetPCIBusId, (bus, (int)sizeof bus, 0))) put_str(stdout, "pci_bus_id", bus);
 
-    enum { MAX = cudaDevAttrMax };
-    static int ok[MAX], value[MAX], code[MAX];
-    if (rt.cudaDeviceGetAttribute) {
-        for (int a = 1; a < MAX; a++) {
-            cudaError_t r = rt.cudaDeviceGetAttribute(&value[a], (enum cudaDeviceAttr)a, 0);
-            ok[a] = r == cudaSuccess;
-            code[a] = (int)r;
-        }
-        print_attr_section("runtime_attributes", "runtime_attributes_unsupported", rt_attr_names,
-                           sizeof rt_attr_names / sizeof rt_attr_names[0], MAX, ok, value, code);
-    } else {
-        printf("\n[runtime_attributes]\n");
-        missing(stdout, "cudaDeviceGetAttribute", rt_lib_name);
+  enum { MAX = cudaDevAttrMax };
+  static int ok[MAX], value[MAX], code[MAX];
+  if (rt.cudaDeviceGetAttribute) {
+    for (int a = 1; a < MAX; a++) {
+      cudaError_t r = rt.cudaDeviceGetAttribute(&value[a], (enum cudaDeviceAttr)a, 0);
+      ok[a] = r == cudaSuccess;
+      code[a] = (int)r;
     }
+    print_attr_section("runtime_attributes", "runtime_attributes_unsupported", rt_attr_names,
+                       sizeof rt_attr_names / sizeof rt_attr_names[0], MAX, ok, value, code);
+  } else {
+    printf("\n[runtime_attributes]\n");
+    missing(stdout, "cudaDeviceGetAttribute", rt_lib_name);
+  }
 
-    printf("\n[prop]\n");
-    if (rt_version / 1000 != CUDART_VERSION / 1000) {
-        printf("# runtime %d is not CUDA %d.x: its struct cudaDeviceProp layout differs, [prop] skipped\n", rt_version,
-               CUDART_VERSION / 1000);
-        return;
-    }
-    /* Room past the struct in case a newer 13.x runtime writes more than this header's layout. */
-    static union {
-        struct cudaDeviceProp p;
-        unsigned char room[sizeof(struct cudaDeviceProp) + 4096];
-    } prop;
-    memset(&prop, 0, sizeof prop);
-    if (RT(cudaGetDeviceProperties, (&prop.p, 0))) print_prop(&prop.p);
+  printf("\n[prop]\n");
+  if (rt_version / 1000 != CUDART_VERSION / 1000) {
+    printf("# runtime %d is not CUDA %d.x: its struct cudaDeviceProp layout differs, [prop] skipped\n",
+           rt_version, CUDART_VERSION / 1000);
+    return;
+  }
+  /* Room past the struct in case a newer 13.x runtime writes more than this header's layout. */
+  static union {
+    struct cudaDeviceProp p;
+    unsigned char room[sizeof(struct cudaDeviceProp) + 4096];
+  } prop;
+  memset(&prop, 0, sizeof prop);
+  if (RT(cudaGetDeviceProperties, (&prop.p, 0))) print_prop(&prop.p);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -848,39 +857,39 @@ static nvmlReturn_t (*nvml_get_memory_v2)(nvmlDevice_t, nvml_memory_v2 *);
 static const char *(*nvml_error_string)(nvmlReturn_t);
 
 static void *nvml_sym(FILE *f, const char *fn) {
-    void *p = dlsym(nvml_lib, fn);
-    if (!p) missing(f, fn, "libnvidia-ml.so.1");
-    return p;
+  void *p = dlsym(nvml_lib, fn);
+  if (!p) missing(f, fn, "libnvidia-ml.so.1");
+  return p;
 }
 
 static int nvml_check(FILE *f, const char *call, nvmlReturn_t r) {
-    if (r == 0) return 1;
-    const char *s = nvml_error_string ? nvml_error_string(r) : NULL;
-    fprintf(f, "# %s failed: %d (%s)\n", call, r, s ? s : "?");
-    return 0;
+  if (r == 0) return 1;
+  const char *s = nvml_error_string ? nvml_error_string(r) : NULL;
+  fprintf(f, "# %s failed: %d (%s)\n", call, r, s ? s : "?");
+  return 0;
 }
 
 /* The [nvml] section, in the order the format lists its keys. */
 enum nvml_kind {
-    NK_DEV_STR,   /* (device, char *, unsigned length) */
-    NK_DEV_UINT,  /* (device, unsigned * or 32-bit enum *) */
-    NK_DEV_PAIR,  /* (device, unsigned *, unsigned *): key, key2 */
-    NK_DEV_ARG,   /* (device, enum arg, unsigned *) */
-    NK_CC,        /* nvmlDeviceGetCudaComputeCapability: [major, minor] */
-    NK_SYS_STR,   /* (char *, unsigned length) */
-    NK_SYS_INT,   /* (int *) */
-    NK_SYS_UINT,  /* (unsigned *) */
-    NK_MEMORY_V1, /* nvmlDeviceGetMemoryInfo */
-    NK_MEMORY_V2, /* nvmlDeviceGetMemoryInfo_v2 */
-    NK_PCI,       /* nvmlDeviceGetPciInfo_v3 */
-    NK_BAR1       /* nvmlDeviceGetBAR1MemoryInfo: bar1Total */
+  NK_DEV_STR,   /* (device, char *, unsigned length) */
+  NK_DEV_UINT,  /* (device, unsigned * or 32-bit enum *) */
+  NK_DEV_PAIR,  /* (device, unsigned *, unsigned *): key, key2 */
+  NK_DEV_ARG,   /* (device, enum arg, unsigned *) */
+  NK_CC,        /* nvmlDeviceGetCudaComputeCapability: [major, minor] */
+  NK_SYS_STR,   /* (char *, unsigned length) */
+  NK_SYS_INT,   /* (int *) */
+  NK_SYS_UINT,  /* (unsigned *) */
+  NK_MEMORY_V1, /* nvmlDeviceGetMemoryInfo */
+  NK_MEMORY_V2, /* nvmlDeviceGetMemoryInfo_v2 */
+  NK_PCI,       /* nvmlDeviceGetPciInfo_v3 */
+  NK_BAR1       /* nvmlDeviceGetBAR1MemoryInfo: bar1Total */
 };
 struct nvml_query {
-    const char *key;
-    const char *key2;
-    const char *fn;
-    enum nvml_kind kind;
-    unsigned int arg;
+  const char *key;
+  const char *key2;
+  const char *fn;
+  enum nvml_kind kind;
+  unsigned int arg;
 };
 static const struct nvml_query nvml_queries[] = {
     {"name", NULL, "nvmlDeviceGetName", NK_DEV_STR, 0},
@@ -932,272 +941,274 @@ static const struct nvml_query nvml_queries[] = {
 };
 
 static int nvml_run_query(FILE *f, const struct nvml_query *q) {
-    void *p = nvml_sym(f, q->fn);
-    if (!p) return 0;
-    char call[160];
-    if (q->kind == NK_DEV_ARG)
-        snprintf(call, sizeof call, "%s(%u)", q->fn, q->arg);
-    else
-        snprintf(call, sizeof call, "%s", q->fn);
-    char s[256] = "";
-    unsigned int u = 0, u2 = 0;
-    int i = 0, i2 = 0;
-    switch (q->kind) {
+  void *p = nvml_sym(f, q->fn);
+  if (!p) return 0;
+  char call[160];
+  if (q->kind == NK_DEV_ARG)
+    snprintf(call, sizeof call, "%s(%u)", q->fn, q->arg);
+  else
+    snprintf(call, sizeof call, "%s", q->fn);
+  char s[256] = "";
+  unsigned int u = 0, u2 = 0;
+  int i = 0, i2 = 0;
+  switch (q->kind) {
     case NK_DEV_STR: {
-        nvmlReturn_t (*fn)(nvmlDevice_t, char *, unsigned int);
-        *(void **)(&fn) = p;
-        if (!nvml_check(f, call, fn(nvml_dev, s, sizeof s))) return 0;
-        s[sizeof s - 1] = '\0';
-        put_str(f, q->key, s);
-        return 1;
+      nvmlReturn_t (*fn)(nvmlDevice_t, char *, unsigned int);
+      *(void **)(&fn) = p;
+      if (!nvml_check(f, call, fn(nvml_dev, s, sizeof s))) return 0;
+      s[sizeof s - 1] = '\0';
+      put_str(f, q->key, s);
+      return 1;
     }
     case NK_SYS_STR: {
-        nvmlReturn_t (*fn)(char *, unsigned int);
-        *(void **)(&fn) = p;
-        if (!nvml_check(f, call, fn(s, sizeof s))) return 0;
-        s[sizeof s - 1] = '\0';
-        put_str(f, q->key, s);
-        return 1;
+      nvmlReturn_t (*fn)(char *, unsigned int);
+      *(void **)(&fn) = p;
+      if (!nvml_check(f, call, fn(s, sizeof s))) return 0;
+      s[sizeof s - 1] = '\0';
+      put_str(f, q->key, s);
+      return 1;
     }
     case NK_DEV_UINT: {
-        nvmlReturn_t (*fn)(nvmlDevice_t, unsigned int *);
-        *(void **)(&fn) = p;
-        if (!nvml_check(f, call, fn(nvml_dev, &u))) return 0;
-        put_u64(f, q->key, u);
-        return 1;
+      nvmlReturn_t (*fn)(nvmlDevice_t, unsigned int *);
+      *(void **)(&fn) = p;
+      if (!nvml_check(f, call, fn(nvml_dev, &u))) return 0;
+      put_u64(f, q->key, u);
+      return 1;
     }
     case NK_DEV_PAIR: {
-        nvmlReturn_t (*fn)(nvmlDevice_t, unsigned int *, unsigned int *);
-        *(void **)(&fn) = p;
-        if (!nvml_check(f, call, fn(nvml_dev, &u, &u2))) return 0;
-        put_u64(f, q->key, u);
-        put_u64(f, q->key2, u2);
-        return 1;
+      nvmlReturn_t (*fn)(nvmlDevice_t, unsigned int *, unsigned int *);
+      *(void **)(&fn) = p;
+      if (!nvml_check(f, call, fn(nvml_dev, &u, &u2))) return 0;
+      put_u64(f, q->key, u);
+      put_u64(f, q->key2, u2);
+      return 1;
     }
     case NK_DEV_ARG: {
-        nvmlReturn_t (*fn)(nvmlDevice_t, unsigned int, unsigned int *);
-        *(void **)(&fn) = p;
-        if (!nvml_check(f, call, fn(nvml_dev, q->arg, &u))) return 0;
-        put_u64(f, q->key, u);
-        return 1;
+      nvmlReturn_t (*fn)(nvmlDevice_t, unsigned int, unsigned int *);
+      *(void **)(&fn) = p;
+      if (!nvml_check(f, call, fn(nvml_dev, q->arg, &u))) return 0;
+      put_u64(f, q->key, u);
+      return 1;
     }
     case NK_CC: {
-        nvmlReturn_t (*fn)(nvmlDevice_t, int *, int *);
-        *(void **)(&fn) = p;
-        if (!nvml_check(f, call, fn(nvml_dev, &i, &i2))) return 0;
-        fprintf(f, "%s = [%d, %d]\n", q->key, i, i2);
-        return 1;
+      nvmlReturn_t (*fn)(nvmlDevice_t, int *, int *);
+      *(void **)(&fn) = p;
+      if (!nvml_check(f, call, fn(nvml_dev, &i, &i2))) return 0;
+      fprintf(f, "%s = [%d, %d]\n", q->key, i, i2);
+      return 1;
     }
     case NK_SYS_INT: {
-        nvmlReturn_t (*fn)(int *);
-        *(void **)(&fn) = p;
-        if (!nvml_check(f, call, fn(&i))) return 0;
-        put_i64(f, q->key, i);
-        return 1;
+      nvmlReturn_t (*fn)(int *);
+      *(void **)(&fn) = p;
+      if (!nvml_check(f, call, fn(&i))) return 0;
+      put_i64(f, q->key, i);
+      return 1;
     }
     case NK_SYS_UINT: {
-        nvmlReturn_t (*fn)(unsigned int *);
-        *(void **)(&fn) = p;
-        if (!nvml_check(f, call, fn(&u))) return 0;
-        put_u64(f, q->key, u);
-        return 1;
+      nvmlReturn_t (*fn)(unsigned int *);
+      *(void **)(&fn) = p;
+      if (!nvml_check(f, call, fn(&u))) return 0;
+      put_u64(f, q->key, u);
+      return 1;
     }
     case NK_MEMORY_V1: {
-        nvmlReturn_t (*fn)(nvmlDevice_t, nvml_memory_v1 *);
-        *(void **)(&fn) = p;
-        nvml_memory_v1 m;
-        memset(&m, 0, sizeof m);
-        if (!nvml_check(f, call, fn(nvml_dev, &m))) return 0;
-        put_u64(f, "memory_total", m.total);
-        put_u64(f, "memory_free", m.free);
-        put_u64(f, "memory_used", m.used);
-        return 1;
+      nvmlReturn_t (*fn)(nvmlDevice_t, nvml_memory_v1 *);
+      *(void **)(&fn) = p;
+      nvml_memory_v1 m;
+      memset(&m, 0, sizeof m);
+      if (!nvml_check(f, call, fn(nvml_dev, &m))) return 0;
+      put_u64(f, "memory_total", m.total);
+      put_u64(f, "memory_free", m.free);
+      put_u64(f, "memory_used", m.used);
+      return 1;
     }
     case NK_MEMORY_V2: {
-        nvml_memory_v2 m;
-        memset(&m, 0, sizeof m);
-        m.version = NVML_MEMORY_V2_VERSION;
-        *(void **)(&nvml_get_memory_v2) = p;
-        if (!nvml_check(f, call, nvml_get_memory_v2(nvml_dev, &m))) return 0;
-        put_u64(f, "memory_v2_total", m.total);
-        put_u64(f, "memory_v2_reserved", m.reserved);
-        put_u64(f, "memory_v2_free", m.free);
-        put_u64(f, "memory_v2_used", m.used);
-        return 1;
+      nvml_memory_v2 m;
+      memset(&m, 0, sizeof m);
+      m.version = NVML_MEMORY_V2_VERSION;
+      *(void **)(&nvml_get_memory_v2) = p;
+      if (!nvml_check(f, call, nvml_get_memory_v2(nvml_dev, &m))) return 0;
+      put_u64(f, "memory_v2_total", m.total);
+      put_u64(f, "memory_v2_reserved", m.reserved);
+      put_u64(f, "memory_v2_free", m.free);
+      put_u64(f, "memory_v2_used", m.used);
+      return 1;
     }
     case NK_PCI: {
-        nvmlReturn_t (*fn)(nvmlDevice_t, nvml_pci_info *);
-        *(void **)(&fn) = p;
-        nvml_pci_info pci;
-        memset(&pci, 0, sizeof pci);
-        if (!nvml_check(f, call, fn(nvml_dev, &pci))) return 0;
-        pci.busId[sizeof pci.busId - 1] = '\0';
-        pci.busIdLegacy[sizeof pci.busIdLegacy - 1] = '\0';
-        put_str(f, "pci_bus_id", pci.busId);
-        put_str(f, "pci_bus_id_legacy", pci.busIdLegacy);
-        put_u64(f, "pci_domain", pci.domain);
-        put_u64(f, "pci_bus", pci.bus);
-        put_u64(f, "pci_device", pci.device);
-        put_hex32(f, "pci_device_id", pci.pciDeviceId);
-        put_hex32(f, "pci_subsystem_id", pci.pciSubSystemId);
-        return 1;
+      nvmlReturn_t (*fn)(nvmlDevice_t, nvml_pci_info *);
+      *(void **)(&fn) = p;
+      nvml_pci_info pci;
+      memset(&pci, 0, sizeof pci);
+      if (!nvml_check(f, call, fn(nvml_dev, &pci))) return 0;
+      pci.busId[sizeof pci.busId - 1] = '\0';
+      pci.busIdLegacy[sizeof pci.busIdLegacy - 1] = '\0';
+      put_str(f, "pci_bus_id", pci.busId);
+      put_str(f, "pci_bus_id_legacy", pci.busIdLegacy);
+      put_u64(f, "pci_domain", pci.domain);
+      put_u64(f, "pci_bus", pci.bus);
+      put_u64(f, "pci_device", pci.device);
+      put_hex32(f, "pci_device_id", pci.pciDeviceId);
+      put_hex32(f, "pci_subsystem_id", pci.pciSubSystemId);
+      return 1;
     }
     case NK_BAR1: {
-        nvmlReturn_t (*fn)(nvmlDevice_t, nvml_bar1_memory *);
-        *(void **)(&fn) = p;
-        nvml_bar1_memory b;
-        memset(&b, 0, sizeof b);
-        if (!nvml_check(f, call, fn(nvml_dev, &b))) return 0;
-        put_u64(f, q->key, b.bar1Total);
-        return 1;
+      nvmlReturn_t (*fn)(nvmlDevice_t, nvml_bar1_memory *);
+      *(void **)(&fn) = p;
+      nvml_bar1_memory b;
+      memset(&b, 0, sizeof b);
+      if (!nvml_check(f, call, fn(nvml_dev, &b))) return 0;
+      put_u64(f, q->key, b.bar1Total);
+      return 1;
     }
-    }
-    return 0;
+  }
+  return 0;
 }
 
 static char nvml_driver_version[96];
 
 /* Writes the [nvml] section into f (printed later). Returns 1 if a device handle was obtained. */
 static int capture_nvml(FILE *f) {
-    fprintf(f, "\n[nvml]\n");
-    nvml_lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!nvml_lib) {
-        fprintf(f, "# libnvidia-ml.so.1 could not be loaded: %s\n", dlerror());
-        return 0;
-    }
-    *(void **)(&nvml_error_string) = dlsym(nvml_lib, "nvmlErrorString");
-    nvmlReturn_t (*init)(void);
-    nvmlReturn_t (*by_index)(unsigned int, nvmlDevice_t *);
-    nvmlReturn_t (*by_bus_id)(const char *, nvmlDevice_t *);
-    nvmlReturn_t (*driver_version)(char *, unsigned int);
-    *(void **)(&init) = nvml_sym(f, "nvmlInit_v2");
-    *(void **)(&by_index) = nvml_sym(f, "nvmlDeviceGetHandleByIndex_v2");
-    *(void **)(&by_bus_id) = dlsym(nvml_lib, "nvmlDeviceGetHandleByPciBusId_v2");
-    *(void **)(&driver_version) = dlsym(nvml_lib, "nvmlSystemGetDriverVersion");
-    if (!init || !nvml_check(f, "nvmlInit_v2", init())) {
-        fprintf(f, "# NVML not initialized: section skipped\n");
-        return 0;
-    }
-    if (driver_version && driver_version(nvml_driver_version, sizeof nvml_driver_version) != 0)
-        nvml_driver_version[0] = '\0';
+  fprintf(f, "\n[nvml]\n");
+  nvml_lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (!nvml_lib) {
+    fprintf(f, "# libnvidia-ml.so.1 could not be loaded: %s\n", dlerror());
+    return 0;
+  }
+  *(void **)(&nvml_error_string) = dlsym(nvml_lib, "nvmlErrorString");
+  nvmlReturn_t (*init)(void);
+  nvmlReturn_t (*by_index)(unsigned int, nvmlDevice_t *);
+  nvmlReturn_t (*by_bus_id)(const char *, nvmlDevice_t *);
+  nvmlReturn_t (*driver_version)(char *, unsigned int);
+  *(void **)(&init) = nvml_sym(f, "nvmlInit_v2");
+  *(void **)(&by_index) = nvml_sym(f, "nvmlDeviceGetHandleByIndex_v2");
+  *(void **)(&by_bus_id) = dlsym(nvml_lib, "nvmlDeviceGetHandleByPciBusId_v2");
+  *(void **)(&driver_version) = dlsym(nvml_lib, "nvmlSystemGetDriverVersion");
+  if (!init || !nvml_check(f, "nvmlInit_v2", init())) {
+    fprintf(f, "# NVML not initialized: section skipped\n");
+    return 0;
+  }
+  if (driver_version && driver_version(nvml_driver_version, sizeof nvml_driver_version) != 0)
+    nvml_driver_version[0] = '\0';
 
-    /* The NVML device that is CUDA device 0 (found by PCI bus id), else NVML index 0. */
-    int found = 0;
-    if (cu_bus_id[0] && by_bus_id && by_bus_id(cu_bus_id, &nvml_dev) == 0) {
-        fprintf(f, "# device: the one at CUDA device 0's PCI bus id %s\n", cu_bus_id);
-        found = 1;
-    }
-    if (!found && by_index && nvml_check(f, "nvmlDeviceGetHandleByIndex_v2(0)", by_index(0, &nvml_dev))) {
-        fprintf(f, "# device: NVML index 0\n");
-        found = 1;
-    }
-    if (!found) fprintf(f, "# no NVML device: only the system queries follow\n");
-    for (size_t i = 0; i < sizeof nvml_queries / sizeof nvml_queries[0]; i++) {
-        const struct nvml_query *q = &nvml_queries[i];
-        int per_device = q->kind != NK_SYS_STR && q->kind != NK_SYS_INT && q->kind != NK_SYS_UINT;
-        if (per_device && !found) continue;
-        nvml_run_query(f, q);
-    }
-    return found;
+  /* The NVML device that is CUDA device 0 (found by PCI bus id), else NVML index 0. */
+  int found = 0;
+  if (cu_bus_id[0] && by_bus_id && by_bus_id(cu_bus_id, &nvml_dev) == 0) {
+    fprintf(f, "# device: the one at CUDA device 0's PCI bus id %s\n", cu_bus_id);
+    found = 1;
+  }
+  if (!found && by_index && nvml_check(f, "nvmlDeviceGetHandleByIndex_v2(0)", by_index(0, &nvml_dev))) {
+    fprintf(f, "# device: NVML index 0\n");
+    found = 1;
+  }
+  if (!found) fprintf(f, "# no NVML device: only the system queries follow\n");
+  for (size_t i = 0; i < sizeof nvml_queries / sizeof nvml_queries[0]; i++) {
+    const struct nvml_query *q = &nvml_queries[i];
+    int per_device = q->kind != NK_SYS_STR && q->kind != NK_SYS_INT && q->kind != NK_SYS_UINT;
+    if (per_device && !found) continue;
+    nvml_run_query(f, q);
+  }
+  return found;
 }
 
 /* After the CUDA work (while the runtime's primary context is still alive), for reference. */
 static void nvml_memory_with_context(FILE *f) {
-    if (!nvml_get_memory_v2) return;
-    nvml_memory_v2 m;
-    memset(&m, 0, sizeof m);
-    m.version = NVML_MEMORY_V2_VERSION;
-    if (nvml_get_memory_v2(nvml_dev, &m) == 0)
-        fprintf(f, "# for reference, with this process's CUDA primary context alive: memory_v2_used = %llu, "
-                   "memory_v2_free = %llu\n", m.used, m.free);
+  if (!nvml_get_memory_v2) return;
+  nvml_memory_v2 m;
+  memset(&m, 0, sizeof m);
+  m.version = NVML_MEMORY_V2_VERSION;
+  if (nvml_get_memory_v2(nvml_dev, &m) == 0)
+    fprintf(f,
+            "# for reference, with this process's CUDA primary context alive: memory_v2_used = %llu, "
+            "memory_v2_free = %llu\n",
+            m.used, m.free);
 }
 
 static void nvml_shutdown(void) {
-    if (!nvml_lib) return;
-    nvmlReturn_t (*shutdown)(void);
-    *(void **)(&shutdown) = dlsym(nvml_lib, "nvmlShutdown");
-    if (shutdown) shutdown();
+  if (!nvml_lib) return;
+  nvmlReturn_t (*shutdown)(void);
+  *(void **)(&shutdown) = dlsym(nvml_lib, "nvmlShutdown");
+  if (shutdown) shutdown();
 }
 
 /* ---------------------------------------------------------------------------------------------
  * sysfs
  * ------------------------------------------------------------------------------------------- */
 static void capture_pci(const char *bus_id) {
-    static const char *const attrs[] = {"vendor", "device", "class", "subsystem_vendor", "subsystem_device",
-                                        "revision"};
-    printf("\n[pci]\n");
-    if (!bus_id[0]) {
-        printf("# no PCI bus id for device 0: section skipped\n");
-        return;
+  static const char *const attrs[] = {"vendor",           "device",           "class",
+                                      "subsystem_vendor", "subsystem_device", "revision"};
+  printf("\n[pci]\n");
+  if (!bus_id[0]) {
+    printf("# no PCI bus id for device 0: section skipped\n");
+    return;
+  }
+  char bdf[64];
+  size_t n = 0;
+  for (; bus_id[n] && n + 1 < sizeof bdf; n++) bdf[n] = (char)tolower((unsigned char)bus_id[n]);
+  bdf[n] = '\0';
+  printf("# /sys/bus/pci/devices/%s\n", bdf);
+  for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
+    char path[256], buf[64] = "";
+    snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/%s", bdf, attrs[i]);
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+      printf("# %s could not be opened\n", path);
+      continue;
     }
-    char bdf[64];
-    size_t n = 0;
-    for (; bus_id[n] && n + 1 < sizeof bdf; n++) bdf[n] = (char)tolower((unsigned char)bus_id[n]);
-    bdf[n] = '\0';
-    printf("# /sys/bus/pci/devices/%s\n", bdf);
-    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
-        char path[256], buf[64] = "";
-        snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/%s", bdf, attrs[i]);
-        FILE *fp = fopen(path, "r");
-        if (!fp) {
-            printf("# %s could not be opened\n", path);
-            continue;
-        }
-        int got = fgets(buf, sizeof buf, fp) != NULL;
-        fclose(fp);
-        buf[strcspn(buf, " \t\r\n")] = '\0';
-        int valid = got && buf[0] == '0' && buf[1] == 'x' && buf[2] && strspn(buf + 2, "0123456789abcdefABCDEF") ==
-                                                                           strlen(buf + 2);
-        if (valid)
-            printf("%s = %s\n", attrs[i], buf);
-        else
-            printf("# %s: unexpected content \"%s\"\n", path, buf);
-    }
+    int got = fgets(buf, sizeof buf, fp) != NULL;
+    fclose(fp);
+    buf[strcspn(buf, " \t\r\n")] = '\0';
+    int valid = got && buf[0] == '0' && buf[1] == 'x' && buf[2] &&
+                strspn(buf + 2, "0123456789abcdefABCDEF") == strlen(buf + 2);
+    if (valid)
+      printf("%s = %s\n", attrs[i], buf);
+    else
+      printf("# %s: unexpected content \"%s\"\n", path, buf);
+  }
 }
 
 /* ---------------------------------------------------------------------------------------------
  * main
  * ------------------------------------------------------------------------------------------- */
 int main(int argc, char **argv) {
-    const char *profile_id = argc > 1 ? argv[1] : DEFAULT_PROFILE_ID;
+  const char *profile_id = argc > 1 ? argv[1] : DEFAULT_PROFILE_ID;
 
-    printf("# vgpu device profile, captured by vgpu-profile-capture from a real GPU. Do not edit by hand.\n");
+  printf("# vgpu device profile, captured by vgpu-profile-capture from a real GPU. Do not edit by hand.\n");
 
-    /* Load the driver API and find device 0's bus id first: cuInit creates no context, so NVML,
-     * queried next, still sees an idle card. */
-    load_cuda();
-    cuda_open_device();
+  /* Load the driver API and find device 0's bus id first: cuInit creates no context, so NVML,
+   * queried next, still sees an idle card. */
+  load_cuda();
+  cuda_open_device();
 
-    char *nvml_text = NULL;
-    size_t nvml_len = 0;
-    FILE *nvml_out = open_memstream(&nvml_text, &nvml_len);
-    if (!nvml_out) {
-        perror("open_memstream");
-        return 1;
-    }
-    int nvml_have_dev = capture_nvml(nvml_out);
+  char *nvml_text = NULL;
+  size_t nvml_len = 0;
+  FILE *nvml_out = open_memstream(&nvml_text, &nvml_len);
+  if (!nvml_out) {
+    perror("open_memstream");
+    return 1;
+  }
+  int nvml_have_dev = capture_nvml(nvml_out);
 
-    char date[32] = "unknown";
-    time_t now = time(NULL);
-    struct tm tm;
-    if (gmtime_r(&now, &tm)) strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    printf("[profile]\n");
-    put_str(stdout, "id", profile_id);
-    put_str(stdout, "captured", date);
-    if (nvml_driver_version[0])
-        put_str(stdout, "driver", nvml_driver_version);
-    else
-        printf("# driver: nvmlSystemGetDriverVersion gave no answer\n");
+  char date[32] = "unknown";
+  time_t now = time(NULL);
+  struct tm tm;
+  if (gmtime_r(&now, &tm)) strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  printf("[profile]\n");
+  put_str(stdout, "id", profile_id);
+  put_str(stdout, "captured", date);
+  if (nvml_driver_version[0])
+    put_str(stdout, "driver", nvml_driver_version);
+  else
+    printf("# driver: nvmlSystemGetDriverVersion gave no answer\n");
 
-    capture_driver();
-    load_cudart();
-    capture_runtime();
+  capture_driver();
+  load_cudart();
+  capture_runtime();
 
-    if (nvml_have_dev) nvml_memory_with_context(nvml_out);
-    nvml_shutdown();
-    if (fclose(nvml_out) == 0 && nvml_text) fputs(nvml_text, stdout);
-    free(nvml_text);
+  if (nvml_have_dev) nvml_memory_with_context(nvml_out);
+  nvml_shutdown();
+  if (fclose(nvml_out) == 0 && nvml_text) fputs(nvml_text, stdout);
+  free(nvml_text);
 
-    capture_pci(cu_bus_id);
-    return fflush(stdout) == 0 ? 0 : 1;
+  capture_pci(cu_bus_id);
+  return fflush(stdout) == 0 ? 0 : 1;
 }
