@@ -5,6 +5,7 @@
 set -euo pipefail
 status=0
 for lib in "$@"; do
+  [[ -n $lib ]] || continue  # a shim target this build does not have
   needed=$(readelf -d "$lib" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
   extra=$(tr ' ' '\n' <<<"$needed" | grep -v -e '^libc\.so\.6$' -e '^ld-linux-x86-64\.so\.2$' -e '^$' || true)
   if [[ -n $extra ]]; then
