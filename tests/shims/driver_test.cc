@@ -4,11 +4,14 @@
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
 
+#include <atomic>
+
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "shim_test_support.h"
@@ -170,6 +173,36 @@ TEST_CASE("memory is host-backed with VRAM accounting that CUDA and NVML both se
   size_t free2;
   REQUIRE(CU(cuMemGetInfo_v2)(&free2, &total) == CUDA_SUCCESS);
   REQUIRE(free2 == free0);
+}
+
+TEST_CASE("the runtime is thread-safe: concurrent allocations from many threads balance out", "[stub]") {
+  auto set_device = fn<cudaError_t (*)(int)>(shims().cudart, "cudaSetDevice");
+  auto malloc_ = fn<cudaError_t (*)(void**, size_t)>(shims().cudart, "cudaMalloc");
+  auto free_ = fn<cudaError_t (*)(void*)>(shims().cudart, "cudaFree");
+  auto meminfo = fn<cudaError_t (*)(size_t*, size_t*)>(shims().cudart, "cudaMemGetInfo");
+  auto memcpy_ = fn<cudaError_t (*)(void*, const void*, size_t, int)>(shims().cudart, "cudaMemcpy");
+  REQUIRE(set_device(0) == cudaSuccess);
+  size_t free0, total;
+  REQUIRE(meminfo(&free0, &total) == cudaSuccess);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      if (set_device(0) != cudaSuccess) ++failures;  // each thread makes the primary context current
+      for (int i = 0; i < 500; ++i) {
+        void* p = nullptr;
+        size_t n = 4096u * static_cast<size_t>(1 + (i + t) % 7);
+        if (malloc_(&p, n) != cudaSuccess) { ++failures; continue; }
+        unsigned v = static_cast<unsigned>(t * 1000 + i), back = 0;
+        if (memcpy_(p, &v, 4, 1) != cudaSuccess || memcpy_(&back, p, 4, 2) != cudaSuccess || back != v) ++failures;
+        if (free_(p) != cudaSuccess) ++failures;
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  size_t free1;
+  REQUIRE(meminfo(&free1, &total) == cudaSuccess);
+  CHECK(free1 == free0);
 }
 
 TEST_CASE("ggml's VMM pool path: reserve, create, map, set access, use, unmap, release", "[stub]") {
