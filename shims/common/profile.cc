@@ -65,20 +65,33 @@ const Profile* Profile::load(const std::string& spec, std::string& error) {
     return nullptr;
   }
   p->doc_.get_string("profile", "id", p->id_);
+  p->index_attributes();
   loaded().push_back(p);
   return p;
 }
 
+void Profile::index_attributes() {
+  for (const auto& [key, v] : doc_.entries) {
+    bool value = key.rfind("attributes.", 0) == 0, error = key.rfind("attributes_unsupported.", 0) == 0;
+    if ((!value && !error) || v.kind != kv::Value::Kind::integer) continue;
+    const std::string number = key.substr(key.find('.') + 1);
+    if (number.empty() || number.size() > 6 || number.find_first_not_of("0123456789") != std::string::npos) continue;
+    size_t n = std::stoul(number);
+    if (attributes_.size() <= n) attributes_.resize(n + 1);
+    attributes_[n] = Slot{value ? Slot::Kind::value : Slot::Kind::error, v.integer};
+  }
+}
+
 std::optional<long long> Profile::attribute(int attr) const {
-  long long v;
-  if (doc_.get_int("attributes", std::to_string(attr), v)) return v;
-  return std::nullopt;
+  if (attr < 0 || static_cast<size_t>(attr) >= attributes_.size()) return std::nullopt;
+  const Slot& s = attributes_[static_cast<size_t>(attr)];
+  return s.kind == Slot::Kind::value ? std::optional<long long>(s.value) : std::nullopt;
 }
 
 std::optional<long long> Profile::attribute_error(int attr) const {
-  long long v;
-  if (doc_.get_int("attributes_unsupported", std::to_string(attr), v)) return v;
-  return std::nullopt;
+  if (attr < 0 || static_cast<size_t>(attr) >= attributes_.size()) return std::nullopt;
+  const Slot& s = attributes_[static_cast<size_t>(attr)];
+  return s.kind == Slot::Kind::error ? std::optional<long long>(s.value) : std::nullopt;
 }
 
 long long Profile::integer(const char* section, const char* key, long long fallback) const {

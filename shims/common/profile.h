@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kv.h"
 
@@ -35,8 +36,17 @@ class Profile {
   std::string string(const char* section, const char* key, const char* fallback = "") const;
 
  private:
+  void index_attributes();
+
   std::string id_, origin_;
   kv::Document doc_;
+  // [attributes] and [attributes_unsupported] by attribute number, so a hot cuDeviceGetAttribute is an
+  // array index rather than a string-keyed lookup.
+  struct Slot {
+    enum class Kind : unsigned char { absent, value, error } kind = Kind::absent;
+    long long value = 0;
+  };
+  std::vector<Slot> attributes_;
 };
 
 }  // namespace vgpu

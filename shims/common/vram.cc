@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include "log.h"
 
@@ -137,7 +138,13 @@ void VramLedger::release(uint64_t bytes) {
 
 uint64_t VramLedger::used() {
   if (!region_) return local_used_.load();
-  reap_dead();
+  // Reaping probes every slot's pid with kill(2); a query loop (Ollama polls free memory) need not pay
+  // that each time: at most every 250 ms. reserve() reaps at once when memory runs short.
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  int64_t now_ms = static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  int64_t last = last_reap_ms_.load(std::memory_order_relaxed);
+  if (now_ms - last >= 250 && last_reap_ms_.compare_exchange_strong(last, now_ms)) reap_dead();
   return region_->used.load();
 }
 

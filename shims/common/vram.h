@@ -62,6 +62,7 @@ class VramLedger {
   std::string path_;
   Region* region_ = nullptr;
   std::atomic<uint64_t> local_used_{0};  // used when there is no shared region
+  std::atomic<int64_t> last_reap_ms_{-1000000};
   int32_t slot_pid_ = 0;
   Slot* slot_ = nullptr;
 };
