@@ -137,6 +137,22 @@ typedef struct cudaLaunchConfig_st {
   int accessPolicyMaxWindowSize;            \
   size_t reservedSharedMemPerBlock;
 
+/* Added during CUDA 11.1-11.8, after reservedSharedMemPerBlock; kept in 12 and 13. */
+#define VGPU_DEVICE_PROP_11X_ADDITIONS        \
+  int hostRegisterSupported;                  \
+  int sparseCudaArraySupported;               \
+  int hostRegisterReadOnlySupported;          \
+  int timelineSemaphoreInteropSupported;      \
+  int memoryPoolsSupported;                   \
+  int gpuDirectRDMASupported;                 \
+  unsigned int gpuDirectRDMAFlushWritesOptions; \
+  int gpuDirectRDMAWritesOrdering;            \
+  unsigned int memoryPoolSupportedHandleTypes; \
+  int deferredMappingCudaArraySupported;      \
+  int ipcEventSupported;                      \
+  int clusterLaunch;                          \
+  int unifiedFunctionPointers;
+
 typedef struct vgpu_cudaDeviceProp_v11 {
   VGPU_DEVICE_PROP_HEAD
   VGPU_DEVICE_PROP_V11_BODY
@@ -145,19 +161,7 @@ typedef struct vgpu_cudaDeviceProp_v11 {
 typedef struct vgpu_cudaDeviceProp_v12 {
   VGPU_DEVICE_PROP_HEAD
   VGPU_DEVICE_PROP_V11_BODY
-  int hostRegisterSupported;
-  int sparseCudaArraySupported;
-  int hostRegisterReadOnlySupported;
-  int timelineSemaphoreInteropSupported;
-  int memoryPoolsSupported;
-  int gpuDirectRDMASupported;
-  unsigned int gpuDirectRDMAFlushWritesOptions;
-  int gpuDirectRDMAWritesOrdering;
-  unsigned int memoryPoolSupportedHandleTypes;
-  int deferredMappingCudaArraySupported;
-  int ipcEventSupported;
-  int clusterLaunch;
-  int unifiedFunctionPointers;
+  VGPU_DEVICE_PROP_11X_ADDITIONS
   int reserved2[2];
   int reserved1[1];
   int reserved[60];
@@ -225,19 +229,7 @@ typedef struct vgpu_cudaDeviceProp_v13 {
   int maxBlocksPerMultiProcessor;
   int accessPolicyMaxWindowSize;
   size_t reservedSharedMemPerBlock;
-  int hostRegisterSupported;
-  int sparseCudaArraySupported;
-  int hostRegisterReadOnlySupported;
-  int timelineSemaphoreInteropSupported;
-  int memoryPoolsSupported;
-  int gpuDirectRDMASupported;
-  unsigned int gpuDirectRDMAFlushWritesOptions;
-  int gpuDirectRDMAWritesOrdering;
-  unsigned int memoryPoolSupportedHandleTypes;
-  int deferredMappingCudaArraySupported;
-  int ipcEventSupported;
-  int clusterLaunch;
-  int unifiedFunctionPointers;
+  VGPU_DEVICE_PROP_11X_ADDITIONS
   int deviceNumaConfig;
   int deviceNumaId;
   int mpsEnabled;
