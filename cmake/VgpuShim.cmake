@@ -26,7 +26,7 @@ function(vgpu_add_shim target)
                                                ${CMAKE_CURRENT_BINARY_DIR})
   target_link_libraries(${target} PRIVATE ${S_LINK})
   target_link_options(${target} PRIVATE
-    -static-libstdc++ -static-libgcc -Wl,-z,defs -Wl,-z,now -Wl,--exclude-libs,ALL
+    $<$<LINK_LANGUAGE:CXX>:-static-libstdc++> -static-libgcc -Wl,-z,defs -Wl,-z,now -Wl,--exclude-libs,ALL
     "-Wl,-soname,${S_SONAME}" "-Wl,--version-script,${S_VERSION_SCRIPT}")
   if(S_DEPENDS)
     add_dependencies(${target} ${S_DEPENDS})

@@ -449,9 +449,10 @@ static void line_emit(struct line* l) {
   if (fd != 2) close(fd);
 }
 
-// `NAME: unset -> "new"` or `NAME: "old" -> "new"`; entries are "NAME=value".
-static void line_change(struct line* l, const char* old_entry, const char* new_entry) {
+// `NAME: unset -> "new"` or `NAME: "old" -> "new"`, after sep; entries are "NAME=value".
+static void line_change(struct line* l, const char* sep, const char* old_entry, const char* new_entry) {
   const char* eq = strchr(new_entry, '=');
+  line_str(l, sep);
   line_add(l, new_entry, (size_t)(eq - new_entry));
   line_str(l, ": ");
   if (old_entry) {
@@ -463,7 +464,7 @@ static void line_change(struct line* l, const char* old_entry, const char* new_e
   }
   line_str(l, " -> \"");
   line_str(l, eq + 1);
-  line_str(l, "\"; ");
+  line_str(l, "\"");
 }
 
 enum call_kind { CALL_EXECVE, CALL_EXECVPE, CALL_FEXECVE, CALL_EXECVEAT, CALL_SPAWN, CALL_SPAWNP };
@@ -493,18 +494,17 @@ static void log_repair(const struct call* c, char* const* out, const struct vgpu
     line_uint(&l, (unsigned long)c->fd);
   }
   line_str(&l, ": ");
-  if (ch->new_preload) line_change(&l, ch->old_preload, ch->new_preload);
-  if (ch->new_library_path) line_change(&l, ch->old_library_path, ch->new_library_path);
+  if (ch->new_preload) line_change(&l, "", ch->old_preload, ch->new_preload);
+  if (ch->new_library_path)
+    line_change(&l, ch->new_preload ? "; " : "", ch->old_library_path, ch->new_library_path);
   if (ch->vars_added) {
     size_t n = 0;
     while (out[n]) n++;
-    line_str(&l, "added");
+    line_str(&l, ch->new_preload || ch->new_library_path ? "; added" : "added");
     for (size_t i = n - ch->vars_added; i < n; i++) {
       line_str(&l, " ");
       line_add(&l, out[i], (size_t)(strchr(out[i], '=') - out[i]));
     }
-  } else {
-    l.len -= 2;  // the last "; "
   }
   line_emit(&l);
 }

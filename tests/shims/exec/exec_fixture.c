@@ -54,12 +54,17 @@ static int wait_child(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-// An environment larger than the hook builds on its stack, so it takes the mmap path.
+// An environment whose repair needs more than the hook builds on its stack, so it takes the mmap path:
+// LD_LIBRARY_PATH=/xxx...x:<shim dir>, the directory name 40 KiB long (the hook copies only the
+// variables it rewrites, so the size has to be in one of those).
 static char** big_env(void) {
-  static char big[40 * 1024 + 8];
-  memcpy(big, "BIG=", 4);
-  memset(big + 4, 'x', sizeof big - 5);
-  big[sizeof big - 1] = '\0';
+  static char big[64 * 1024];
+  static const char prefix[] = "LD_LIBRARY_PATH=/";
+  size_t at = sizeof prefix - 1;
+  memcpy(big, prefix, at);
+  memset(big + at, 'x', 40 * 1024);
+  at += 40 * 1024;
+  snprintf(big + at, sizeof big - at, ":%s", shim_dir());
   static char* env[] = {big, "KEEP=1", NULL};
   return env;
 }
@@ -90,8 +95,9 @@ int main(int argc, char** argv) {
     execveat(AT_FDCWD, g_printer, args, env, 0);
   } else if (strcmp(mode, "posix_spawn") == 0 || strcmp(mode, "posix_spawnp") == 0) {
     pid_t pid;
-    int r = strcmp(mode, "posix_spawnp") == 0 ? posix_spawnp(&pid, base_name(g_printer), NULL, NULL, search_args, env)
-                            : posix_spawn(&pid, g_printer, NULL, NULL, args, env);
+    int r = strcmp(mode, "posix_spawnp") == 0
+                ? posix_spawnp(&pid, base_name(g_printer), NULL, NULL, search_args, env)
+                : posix_spawn(&pid, g_printer, NULL, NULL, args, env);
     if (r != 0) {
       errno = r;
       die(mode);
@@ -144,8 +150,8 @@ int main(int argc, char** argv) {
       }
     }
     long after = mapped_pages();
-    printf("vfork: 64 children, mapped pages %s (%ld -> %ld)\n", after == before ? "unchanged" : "GREW", before,
-           after);
+    printf("vfork: 64 children, mapped pages %s (%ld -> %ld)\n", after == before ? "unchanged" : "GREW",
+           before, after);
     return after == before ? 0 : 1;
   } else if (strcmp(mode, "exec-fail") == 0) {
     // A failed exec returns its own errno, and the repair leaves no mapping behind.

@@ -83,7 +83,8 @@ using Strings = std::vector<std::string>;
 TEST_CASE("record: LD_PRELOAD entries split on spaces and colons, duplicates dropped, the hook listed once") {
   Env env{"PATH=/bin", "LD_PRELOAD=/opt/a.so  /shim/libvgpu-exec.so:/opt/a.so::/opt/b.so"};
   auto r = record(env, "/shim/libvgpu-exec.so", "/shim");
-  CHECK(to_vector(r.rec.preload, r.rec.n_preload) == Strings{"/opt/a.so", "/shim/libvgpu-exec.so", "/opt/b.so"});
+  CHECK(to_vector(r.rec.preload, r.rec.n_preload) ==
+        Strings{"/opt/a.so", "/shim/libvgpu-exec.so", "/opt/b.so"});
   CHECK(std::string(r.rec.shim_dir) == "/shim");
 }
 
@@ -115,7 +116,8 @@ TEST_CASE("record: the last LD_PRELOAD is the one ld.so used") {
 }
 
 TEST_CASE("record: VGPU_SHIM_DIR names the shim directory unless empty") {
-  CHECK(std::string(record(Env{"VGPU_SHIM_DIR=/opt/vgpu/lib"}, "/h/x.so", "/h").rec.shim_dir) == "/opt/vgpu/lib");
+  auto set = record(Env{"VGPU_SHIM_DIR=/opt/vgpu/lib"}, "/h/x.so", "/h");
+  CHECK(std::string(set.rec.shim_dir) == "/opt/vgpu/lib");
   CHECK(std::string(record(Env{"VGPU_SHIM_DIR="}, "/h/x.so", "/h").rec.shim_dir) == "/h");
 }
 
@@ -175,8 +177,8 @@ TEST_CASE("repair: an environment that is already right needs nothing") {
 }
 
 TEST_CASE("repair: an empty or NULL environment gets everything") {
-  const Strings expected{"LD_PRELOAD=/opt/a.so:/shim/libvgpu-exec.so", "LD_LIBRARY_PATH=/shim", "VGPU_FOO=bar",
-                         "VGPU_LOG=info"};
+  const Strings expected{"LD_PRELOAD=/opt/a.so:/shim/libvgpu-exec.so", "LD_LIBRARY_PATH=/shim",
+                         "VGPU_FOO=bar", "VGPU_LOG=info"};
   CHECK(repair(nullptr).env == expected);
   Env empty{};
   auto r = repair(empty.envp());
@@ -206,7 +208,8 @@ TEST_CASE("repair: LD_LIBRARY_PATH gets the shim dir first, the rest in order") 
     return r.env[1];
   };
   // Ollama's runner environment: its bundled CUDA directory first.
-  CHECK(path_of("LD_LIBRARY_PATH=/usr/lib/ollama/cuda_v12:/shim") == "LD_LIBRARY_PATH=/shim:/usr/lib/ollama/cuda_v12");
+  CHECK(path_of("LD_LIBRARY_PATH=/usr/lib/ollama/cuda_v12:/shim") ==
+        "LD_LIBRARY_PATH=/shim:/usr/lib/ollama/cuda_v12");
   CHECK(path_of("LD_LIBRARY_PATH=/a:/shim/:/b;/shim:/c") == "LD_LIBRARY_PATH=/shim:/a:/b:/c");
   CHECK(path_of("LD_LIBRARY_PATH=/a") == "LD_LIBRARY_PATH=/shim:/a");
   CHECK(path_of("LD_LIBRARY_PATH=") == "LD_LIBRARY_PATH=/shim");
@@ -217,7 +220,8 @@ TEST_CASE("repair: LD_LIBRARY_PATH gets the shim dir first, the rest in order") 
 }
 
 TEST_CASE("repair: only missing VGPU_* variables are added; a value the caller set wins") {
-  Env env{"VGPU_FOO=changed-by-caller", "LD_PRELOAD=/opt/a.so:/shim/libvgpu-exec.so", "LD_LIBRARY_PATH=/shim"};
+  Env env{"VGPU_FOO=changed-by-caller", "LD_PRELOAD=/opt/a.so:/shim/libvgpu-exec.so",
+          "LD_LIBRARY_PATH=/shim"};
   auto r = repair(env.envp());
   CHECK(r.env == Strings{"VGPU_FOO=changed-by-caller", "LD_PRELOAD=/opt/a.so:/shim/libvgpu-exec.so",
                          "LD_LIBRARY_PATH=/shim", "VGPU_LOG=info"});
@@ -228,8 +232,9 @@ TEST_CASE("repair: only missing VGPU_* variables are added; a value the caller s
 TEST_CASE("repair: other entries keep their place and their very strings; replaced ones stay in place") {
   Env env{"A=1", "LD_LIBRARY_PATH=/x:/shim", "B=2", "LD_PRELOAD=/mine.so", "C=3"};
   auto r = repair(env.envp());
-  CHECK(r.env == Strings{"A=1", "LD_LIBRARY_PATH=/shim:/x", "B=2", "LD_PRELOAD=/mine.so:/opt/a.so:/shim/libvgpu-exec.so",
-                         "C=3", "VGPU_FOO=bar", "VGPU_LOG=info"});
+  CHECK(r.env == Strings{"A=1", "LD_LIBRARY_PATH=/shim:/x", "B=2",
+                         "LD_PRELOAD=/mine.so:/opt/a.so:/shim/libvgpu-exec.so", "C=3", "VGPU_FOO=bar",
+                         "VGPU_LOG=info"});
   auto out = reinterpret_cast<char* const*>(r.buf.data());
   CHECK(out[0] == env.envp()[0]);
   CHECK(out[2] == env.envp()[2]);
@@ -246,13 +251,15 @@ TEST_CASE("repair: of two LD_PRELOAD entries the last, which ld.so uses, is repa
           "VGPU_FOO=bar", "VGPU_LOG=info"};
   auto r = repair(env.envp());
   CHECK(r.env == Strings{"LD_PRELOAD=/opt/a.so:/shim/libvgpu-exec.so", "LD_LIBRARY_PATH=/shim",
-                         "LD_PRELOAD=/mine.so:/opt/a.so:/shim/libvgpu-exec.so", "VGPU_FOO=bar", "VGPU_LOG=info"});
+                         "LD_PRELOAD=/mine.so:/opt/a.so:/shim/libvgpu-exec.so", "VGPU_FOO=bar",
+                         "VGPU_LOG=info"});
 }
 
 TEST_CASE("repair: without a shim dir LD_LIBRARY_PATH is left alone") {
   vgpu_exec_recorded rec = kRec;
   rec.shim_dir = nullptr;
-  Env env{"LD_LIBRARY_PATH=/x", "LD_PRELOAD=/opt/a.so:/shim/libvgpu-exec.so", "VGPU_FOO=bar", "VGPU_LOG=info"};
+  Env env{"LD_LIBRARY_PATH=/x", "LD_PRELOAD=/opt/a.so:/shim/libvgpu-exec.so", "VGPU_FOO=bar",
+          "VGPU_LOG=info"};
   vgpu_exec_changes ch{};
   CHECK(vgpu_exec_repair_env(env.envp(), &rec, nullptr, 0, &ch) == 0);
 }
