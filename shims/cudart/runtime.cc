@@ -161,3 +161,41 @@ VGPU_EXPORT cudaError_t cudaDriverGetVersion(int* version) {
 }
 
 }  // extern "C"
+
+extern "C" {
+
+// Driver entry points for the program, through the driver's own cuGetProcAddress, at this runtime's
+// version (CUDA 12+: the status out-parameter; ByVersion: the caller's version).
+VGPU_EXPORT cudaError_t cudaGetDriverEntryPointByVersion(const char* symbol, void** funcPtr, unsigned int cudaVersion,
+                                                         unsigned long long flags,
+                                                         CUdriverProcAddressQueryResult* driverStatus) {
+  if (!symbol || !funcPtr) return set_error(cudaErrorInvalidValue);
+  const DriverApi* api;
+  if (cudaError_t e = driver_api(&api)) return set_error(e);
+  CUdriverProcAddressQueryResult st{};
+  CUresult r = api->cuGetProcAddress(symbol, funcPtr, static_cast<int>(cudaVersion), flags, &st);
+  if (driverStatus) *driverStatus = st;
+  // A symbol the driver lacks is reported through the status with success, as the runtime documents.
+  return r == CUDA_SUCCESS || r == CUDA_ERROR_NOT_FOUND ? cudaSuccess : set_error(to_runtime_error(r));
+}
+
+VGPU_EXPORT cudaError_t cudaGetDriverEntryPoint(const char* symbol, void** funcPtr, unsigned long long flags,
+                                                CUdriverProcAddressQueryResult* driverStatus) {
+  return cudaGetDriverEntryPointByVersion(symbol, funcPtr, kRuntimeVersion, flags, driverStatus);
+}
+
+// The _ptsz forms are what programs built for the per-thread default stream call: their default
+// (cudaEnableDefault, 0) means the per-thread variants.
+VGPU_EXPORT cudaError_t cudaGetDriverEntryPointByVersion_ptsz(const char* symbol, void** funcPtr, unsigned int cudaVersion,
+                                                              unsigned long long flags,
+                                                              CUdriverProcAddressQueryResult* driverStatus) {
+  return cudaGetDriverEntryPointByVersion(symbol, funcPtr, cudaVersion, flags ? flags : CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM,
+                                          driverStatus);
+}
+
+VGPU_EXPORT cudaError_t cudaGetDriverEntryPoint_ptsz(const char* symbol, void** funcPtr, unsigned long long flags,
+                                                     CUdriverProcAddressQueryResult* driverStatus) {
+  return cudaGetDriverEntryPointByVersion_ptsz(symbol, funcPtr, kRuntimeVersion, flags, driverStatus);
+}
+
+}  // extern "C"
