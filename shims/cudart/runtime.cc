@@ -189,7 +189,7 @@ VGPU_EXPORT cudaError_t cudaGetDriverEntryPoint(const char* symbol, void** funcP
 VGPU_EXPORT cudaError_t cudaGetDriverEntryPointByVersion_ptsz(const char* symbol, void** funcPtr, unsigned int cudaVersion,
                                                               unsigned long long flags,
                                                               CUdriverProcAddressQueryResult* driverStatus) {
-  return cudaGetDriverEntryPointByVersion(symbol, funcPtr, cudaVersion, flags ? flags : CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM,
+  return cudaGetDriverEntryPointByVersion(symbol, funcPtr, cudaVersion, flags ? flags : static_cast<unsigned long long>(CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM),
                                           driverStatus);
 }
 
