@@ -315,6 +315,60 @@ TEST_CASE("a kernel launch and a cuBLAS call are refused, not faked, and logged 
   REQUIRE(log.find("no execution backend is configured", first + 1) == std::string::npos);  // once
 }
 
+TEST_CASE("nvcc's registration and both launch paths reach the backend and are refused", "[stub]") {
+  void* rt = shims().cudart;
+  auto reg_fatbin = fn<void** (*)(void*)>(rt, "__cudaRegisterFatBinary");
+  auto reg_end = fn<void (*)(void**)>(rt, "__cudaRegisterFatBinaryEnd");
+  auto reg_func = fn<void (*)(void**, const char*, char*, const char*, int, void*, void*, void*, void*, int*)>(
+      rt, "__cudaRegisterFunction");
+  auto push = fn<unsigned (*)(vgpu_dim3, vgpu_dim3, size_t, void*)>(rt, "__cudaPushCallConfiguration");
+  auto pop = fn<cudaError_t (*)(vgpu_dim3*, vgpu_dim3*, size_t*, void*)>(rt, "__cudaPopCallConfiguration");
+  auto launch12 = fn<cudaError_t (*)(const void*, vgpu_dim3, vgpu_dim3, void**, size_t, cudaStream_t)>(rt, "cudaLaunchKernel");
+  auto get_kernel = fn<cudaError_t (*)(cudaKernel_t*, const void*)>(rt, "__cudaGetKernel");
+  auto launch13 = fn<cudaError_t (*)(cudaKernel_t, vgpu_dim3, vgpu_dim3, void**, size_t, cudaStream_t)>(rt, "__cudaLaunchKernel");
+  auto last = fn<cudaError_t (*)()>(rt, "cudaGetLastError");
+  auto unreg = fn<void (*)(void**)>(rt, "__cudaUnregisterFatBinary");
+
+  // What nvcc's module constructor passes: a __fatBinC_Wrapper_t around the fatbin.
+  static const unsigned char fatbin[64] = {0x50, 0xed, 0x55, 0xba};
+  static struct { int magic, version; const void* data; void* unused; } wrapper = {0x466243b1, 1, fatbin, nullptr};
+  static const char host_stub = 0;  // stands in for the kernel's host stub function
+  void** handle = reg_fatbin(&wrapper);
+  REQUIRE(handle);
+  reg_func(handle, &host_stub, const_cast<char*>("_Z6kernelPf"), "_Z6kernelPf", -1, nullptr, nullptr, nullptr, nullptr,
+           nullptr);
+  reg_end(handle);
+
+  vgpu_dim3 grid{4, 1, 1}, block{128, 1, 1}, g{}, b{};
+  size_t smem = 1;
+  cudaStream_t stream = reinterpret_cast<cudaStream_t>(0x7);
+  REQUIRE(push(grid, block, 0, nullptr) == 0);
+  REQUIRE(pop(&g, &b, &smem, &stream) == cudaSuccess);
+  CHECK((g.x == 4 && b.x == 128 && smem == 0 && stream == nullptr));
+  CHECK(pop(&g, &b, &smem, &stream) == cudaErrorMissingConfiguration);
+
+  CHECK(launch12(&host_stub, grid, block, nullptr, 0, nullptr) == cudaErrorNotSupported);
+  CHECK(last() == cudaErrorNotSupported);
+  CHECK(last() == cudaSuccess);  // cudaGetLastError resets
+  cudaKernel_t k = nullptr;
+  REQUIRE(get_kernel(&k, &host_stub) == cudaSuccess);
+  CHECK(launch13(k, grid, block, nullptr, 0, nullptr) == cudaErrorNotSupported);
+  static const char unknown = 0;
+  CHECK(launch12(&unknown, grid, block, nullptr, 0, nullptr) == cudaErrorInvalidDeviceFunction);
+  unreg(handle);
+  CHECK(launch12(&host_stub, grid, block, nullptr, 0, nullptr) == cudaErrorInvalidDeviceFunction);
+
+  // The runtime hands out the driver's own entry points.
+  auto entry = fn<cudaError_t (*)(const char*, void**, unsigned long long, CUdriverProcAddressQueryResult*)>(
+      rt, "cudaGetDriverEntryPoint");
+  void* p = nullptr;
+  CUdriverProcAddressQueryResult st;
+  REQUIRE(entry("cuMemAlloc", &p, 0, &st) == cudaSuccess);
+  CHECK(p == dlsym(shims().cuda, "cuMemAlloc_v2"));
+  REQUIRE(entry("cuNoSuchThing", &p, 0, &st) == cudaSuccess);
+  CHECK(st == CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND);
+}
+
 TEST_CASE("CUDA_VISIBLE_DEVICES by UUID prefix selects the device", "[visible-uuid]") {
   REQUIRE(CU(cuInit)(0) == CUDA_SUCCESS);
   int n = 0;
