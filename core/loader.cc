@@ -1,0 +1,232 @@
+#include "loader.h"
+
+#include <elf.h>
+#include <sys/stat.h>
+
+#include <cctype>
+#include <deque>
+
+namespace vgpu {
+namespace {
+
+std::string dirname_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string join(const std::string& dir, const std::string& name) {
+  if (dir.empty()) return name;
+  return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+// Path lists: DT_RPATH/DT_RUNPATH separate with ':'; LD_LIBRARY_PATH also accepts ';'
+// (elf/dl-load.c: decompose_rpath uses ":", _dl_init_paths passes ":;" for the environment).
+std::vector<std::string> split(const std::string& list, const char* seps) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t pos = list.find_first_of(seps, start);
+    out.push_back(list.substr(start, pos == std::string::npos ? std::string::npos : pos - start));
+    if (pos == std::string::npos) break;
+    start = pos + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+LoaderModel::LoaderModel(LoaderPlatform platform, LoaderContext context)
+    : platform_(std::move(platform)), context_(std::move(context)) {
+  // ld.so is in every process before anything is searched; a DT_NEEDED on its SONAME finds it loaded.
+  if (!platform_.rtld.empty()) {
+    if (auto elf = read_elf(platform_.rtld)) {
+      auto obj = std::make_unique<LoadedObject>();
+      obj->path = platform_.rtld;
+      obj->elf = std::move(elf.value());
+      obj->names.push_back(platform_.rtld);
+      objects_.push_back(std::move(obj));
+    }
+  }
+}
+
+Result<LoadedObject*> LoaderModel::preload(const std::string& path) {
+  auto elf = read_elf(path);
+  if (!elf) return elf.error();
+  auto obj = std::make_unique<LoadedObject>();
+  obj->path = path;
+  obj->elf = std::move(elf.value());
+  obj->names.push_back(path);
+  LoadedObject* p = obj.get();
+  objects_.push_back(std::move(obj));
+  if (!main_) main_ = p;
+  return p;
+}
+
+std::string LoaderModel::expand(const std::string& entry, const LoadedObject* object) const {
+  // elf/dl-load.c _dl_dst_substitute: $ORIGIN is the directory of the object's path as loaded (for
+  // the main program, of the executable); $LIB and $PLATFORM are the loader's own values.
+  const LoadedObject* o = object ? object : main_;
+  std::string origin = o ? dirname_of(o->path) : context_.cwd;
+  if (!origin.empty() && origin[0] != '/') origin = join(context_.cwd, origin);
+  struct { const char* token; const std::string& value; } const dsts[] = {
+      {"ORIGIN", origin}, {"LIB", platform_.lib}, {"PLATFORM", platform_.platform}};
+  std::string out;
+  for (size_t i = 0; i < entry.size();) {
+    if (entry[i] != '$') {
+      out += entry[i++];
+      continue;
+    }
+    bool done = false;
+    for (const auto& d : dsts) {
+      std::string plain = d.token, braced = std::string("{") + d.token + "}";
+      if (entry.compare(i + 1, braced.size(), braced) == 0) {
+        out += d.value, i += 1 + braced.size(), done = true;
+      } else if (entry.compare(i + 1, plain.size(), plain) == 0 &&
+                 (i + 1 + plain.size() == entry.size() ||
+                  !(std::isalnum(static_cast<unsigned char>(entry[i + 1 + plain.size()])) || entry[i + 1 + plain.size()] == '_'))) {
+        out += d.value, i += 1 + plain.size(), done = true;
+      }
+      if (done) break;
+    }
+    if (!done) out += entry[i++];
+  }
+  return out;
+}
+
+LoadedObject* LoaderModel::find_loaded(const std::string& name) {
+  for (auto& o : objects_)
+    for (const std::string& n : o->names)
+      if (n == name) return o.get();
+  return nullptr;
+}
+
+bool LoaderModel::try_file(const std::string& path, const std::string& source, Resolution& r) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    r.tried.push_back({source, path, "not found"});
+    return false;
+  }
+  auto elf = read_elf(path);
+  if (!elf) {
+    r.tried.push_back({source, path, "not an ELF file: " + elf.error().message});
+    return false;
+  }
+  if (elf->elf_class != platform_.elf_class) {
+    r.tried.push_back({source, path, elf->elf_class == ELFCLASS32 ? "wrong ELF class (32-bit)" : "wrong ELF class"});
+    return false;
+  }
+  if (elf->machine != platform_.machine) {
+    r.tried.push_back({source, path, "wrong machine (e_machine " + std::to_string(elf->machine) + ")"});
+    return false;
+  }
+  r.tried.push_back({source, path, "found"});
+  r.found = true;
+  r.path = path;
+  r.how = source;
+  auto obj = std::make_unique<LoadedObject>();
+  obj->path = path;
+  obj->elf = std::move(elf.value());
+  r.object = obj.get();
+  objects_.push_back(std::move(obj));
+  return true;
+}
+
+bool LoaderModel::search_list(const std::string& name, const std::string& path_list, const LoadedObject* owner,
+                              const std::string& source, Resolution& r) {
+  const char* seps = source == "LD_LIBRARY_PATH" ? ":;" : ":";
+  for (const std::string& raw : split(path_list, seps)) {
+    std::string dir = raw;
+    if (dir.empty()) {
+      r.notes.push_back(source + ": empty entry, which means the current directory (" + context_.cwd + ")");
+      dir = context_.cwd;
+    } else {
+      dir = expand(dir, owner);
+      if (dir[0] != '/') {
+        r.notes.push_back(source + ": relative entry '" + raw + "' is taken from the current directory (" + context_.cwd + ")");
+        dir = join(context_.cwd, dir);
+      }
+    }
+    for (const std::string& sub : platform_.hwcaps_subdirs)
+      if (try_file(join(join(dir, "glibc-hwcaps/" + sub), name), source, r)) return true;
+    if (try_file(join(dir, name), source, r)) return true;
+  }
+  return false;
+}
+
+Resolution LoaderModel::map_object(const std::string& name, LoadedObject* loader) {
+  Resolution r;
+  r.name = name;
+  if (LoadedObject* o = find_loaded(name)) {
+    r.found = true, r.path = o->path, r.how = "already loaded", r.object = o;
+    return r;
+  }
+  // _dl_map_object: a loaded object whose SONAME is the name is reused, and the name added to it.
+  for (auto& o : objects_)
+    if (!o->elf.soname.empty() && o->elf.soname == name) {
+      o->names.push_back(name);
+      r.found = true, r.path = o->path, r.how = "already loaded (SONAME match: " + o->path + ")", r.object = o.get();
+      return r;
+    }
+  if (name.find('/') != std::string::npos) {
+    std::string path = expand(name, loader);
+    if (path[0] != '/') path = join(context_.cwd, path);
+    if (try_file(path, "path given", r)) r.object->names.push_back(name);
+    return r;
+  }
+  LoadedObject* requester = loader ? loader : main_;
+  bool has_runpath = requester && requester->elf.has_runpath;
+  if (!has_runpath) {
+    bool did_main = false;
+    for (LoadedObject* l = requester; l; l = l->loader) {
+      if (l->elf.has_rpath && search_list(name, l->elf.rpath, l, "RPATH of " + l->path, r)) break;
+      did_main |= l == main_;
+    }
+    if (!r.found && !did_main && main_ && main_->elf.has_rpath)
+      search_list(name, main_->elf.rpath, main_, "RPATH of " + main_->path, r);
+  } else {
+    for (LoadedObject* l = requester; l; l = l->loader)
+      if (l->elf.has_rpath)
+        r.notes.push_back("RPATH of " + l->path + " ignored: " + requester->path + " has RUNPATH");
+  }
+  if (!r.found && !context_.ld_library_path.empty())
+    search_list(name, context_.ld_library_path, main_, "LD_LIBRARY_PATH", r);
+  if (!r.found && has_runpath) search_list(name, requester->elf.runpath, requester, "RUNPATH of " + requester->path, r);
+  if (!r.found && context_.cache_lookup) {
+    if (auto cached = context_.cache_lookup(name)) try_file(*cached, "ld.so.cache", r);
+    else r.tried.push_back({"ld.so.cache", name, "no entry"});
+  }
+  if (!r.found)
+    for (const std::string& dir : platform_.system_dirs) {
+      for (const std::string& h : platform_.hwcaps_subdirs)
+        if (try_file(join(join(dir, "glibc-hwcaps/" + h), name), "default directories", r)) break;
+      if (r.found || try_file(join(dir, name), "default directories", r)) break;
+    }
+  if (r.found) r.object->names.push_back(name);
+  return r;
+}
+
+Resolution LoaderModel::load(const std::string& name, LoadedObject* caller) {
+  size_t before = objects_.size();
+  Resolution top = map_object(name, caller);
+  if (!top.found || objects_.size() == before) return top;  // absent, or already loaded: nothing new
+  top.object->loader = caller ? caller : main_;
+  // _dl_map_object_deps: breadth first over the objects this load brought in.
+  std::deque<LoadedObject*> queue{top.object};
+  while (!queue.empty()) {
+    LoadedObject* o = queue.front();
+    queue.pop_front();
+    for (const std::string& needed : o->elf.needed) {
+      size_t n = objects_.size();
+      Resolution d = map_object(needed, o);
+      if (d.found && objects_.size() > n) {
+        d.object->loader = o;
+        queue.push_back(d.object);
+      }
+      o->deps.push_back(std::move(d));
+    }
+  }
+  return top;
+}
+
+}  // namespace vgpu
