@@ -85,6 +85,7 @@ Result<ElfInfo> read_elf(const std::string& path) {
       else if (dyn.d_tag == DT_SONAME) info.soname = str(dynamic_link, dyn.d_un.d_val);
       else if (dyn.d_tag == DT_RPATH) info.rpath = str(dynamic_link, dyn.d_un.d_val), info.has_rpath = true;
       else if (dyn.d_tag == DT_RUNPATH) info.runpath = str(dynamic_link, dyn.d_un.d_val), info.has_runpath = true;
+      else if (dyn.d_tag == DT_FLAGS_1) info.nodeflib = (dyn.d_un.d_val & DF_1_NODEFLIB) != 0;
     }
   }
 

@@ -38,6 +38,7 @@ struct ElfInfo {
   std::vector<std::string> needed;
   std::string rpath, runpath;  // raw strings; empty when absent
   bool has_rpath = false, has_runpath = false;
+  bool nodeflib = false;  // DF_1_NODEFLIB: ld.so skips ld.so.cache and the default directories for its deps
   std::vector<ElfSymbol> symbols;          // .dynsym, index 0 excluded
   std::vector<std::string> version_defs;   // .gnu.version_d names, BASE first (empty: no versioning)
   std::vector<ElfVersionNeed> version_needs;

@@ -192,11 +192,14 @@ Resolution LoaderModel::map_object(const std::string& name, LoadedObject* loader
   if (!r.found && !context_.ld_library_path.empty())
     search_list(name, context_.ld_library_path, main_, "LD_LIBRARY_PATH", r);
   if (!r.found && has_runpath) search_list(name, requester->elf.runpath, requester, "RUNPATH of " + requester->path, r);
-  if (!r.found && context_.cache_lookup) {
+  // elf/dl-load.c: the cache and the default directories are skipped for an object linked -z nodeflib.
+  bool nodeflib = requester && requester->elf.nodeflib;
+  if (!r.found && nodeflib) r.notes.push_back(requester->path + " is linked -z nodeflib: ld.so.cache and the default directories are not searched");
+  if (!r.found && !nodeflib && context_.cache_lookup) {
     if (auto cached = context_.cache_lookup(name)) try_file(*cached, "ld.so.cache", r);
     else r.tried.push_back({"ld.so.cache", name, "no entry"});
   }
-  if (!r.found)
+  if (!r.found && !nodeflib)
     for (const std::string& dir : platform_.system_dirs) {
       for (const std::string& h : platform_.hwcaps_subdirs)
         if (try_file(join(join(dir, "glibc-hwcaps/" + h), name), "default directories", r)) break;

@@ -8,7 +8,7 @@
 //      program, then the main program's, but only when the requesting object has no DT_RUNPATH;
 //   3. LD_LIBRARY_PATH;
 //   4. DT_RUNPATH of the requesting object only (not of its loaders);
-//   5. /etc/ld.so.cache (unless the requesting object has DF_1_NODEFLIB);
+//   5. /etc/ld.so.cache (unless the requesting object is linked -z nodeflib, DF_1_NODEFLIB);
 //   6. the default directories (likewise).
 // In every directory of 2-4 and 6, the glibc-hwcaps subdirectories the loader reports are tried first
 // (elf/dl-hwcaps.c). An empty path entry means the current directory (elf/dl-load.c fillin_rpath). A
