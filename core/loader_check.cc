@@ -46,10 +46,14 @@ Result<RealResolution> ld_so_list(const std::string& ld_so, const std::string& o
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) return Error{std::string("pipe: ") + std::strerror(errno)};
   Fd rd{pipefd[0]}, wr{pipefd[1]};
+  // Trace mode as ldd runs it: unlike `ld.so --list`, it goes on past a missing dependency and lists it
+  // as "not found" (elf/rtld.c, LD_TRACE_LOADED_OBJECTS).
+  static const std::string trace = "LD_TRACE_LOADED_OBJECTS=1";
   std::vector<char*> envp;
   for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(const_cast<char*>(trace.c_str()));
   envp.push_back(nullptr);
-  const char* argv[] = {ld_so.c_str(), "--list", object.c_str(), nullptr};
+  const char* argv[] = {ld_so.c_str(), object.c_str(), nullptr};
   pid_t pid = ::fork();
   if (pid < 0) return Error{std::string("fork: ") + std::strerror(errno)};
   if (pid == 0) {
@@ -71,7 +75,8 @@ Result<RealResolution> ld_so_list(const std::string& ld_so, const std::string& o
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return Error{"cannot run " + ld_so};
+  // 127 with no output is the child's own exit after a failed exec.
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && r.output.empty()) return Error{"cannot run " + ld_so};
   r.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.paths = parse_ld_so_list(r.output, cwd);
   return r;

@@ -1,5 +1,5 @@
-// The real loader's answer, for checking the model against it (loader.h): runs `ld.so --list OBJECT`
-// in a child process with a given environment and current directory, and reads which file each
+// The real loader's answer, for checking the model against it (loader.h): runs the loader in trace
+// mode on OBJECT (LD_TRACE_LOADED_OBJECTS=1 ld.so OBJECT, as ldd does) in a child process with a given environment and current directory, and reads which file each
 // dependency resolved to. Any difference from the model is reported by the doctor as a finding rather
 // than hidden.
 #pragma once
