@@ -37,12 +37,31 @@ const ElfSymbol* ElfInfo::find_defined(const std::string& name, const std::strin
   return nullptr;
 }
 
+namespace {
+Result<ElfInfo> read_from(ElfPtr elf, const std::string& path);
+}  // namespace
+
 Result<ElfInfo> read_elf(const std::string& path) {
   if (elf_version(EV_CURRENT) == EV_NONE) return Error{"libelf: " + std::string(elf_errmsg(-1))};
   Fd fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (fd.fd < 0) return Error{"cannot open " + path + ": " + std::strerror(errno)};
   ElfPtr elf(elf_begin(fd.fd, ELF_C_READ, nullptr));
   if (!elf) return elf_error(path, "not readable as ELF");
+  return read_from(std::move(elf), path);
+}
+
+Result<ElfInfo> parse_elf(std::span<const unsigned char> bytes, const std::string& name) {
+  if (elf_version(EV_CURRENT) == EV_NONE) return Error{"libelf: " + std::string(elf_errmsg(-1))};
+  // elf_memory wants a mutable image (it may convert byte order in place): work on a copy.
+  std::vector<char> copy(bytes.begin(), bytes.end());
+  ElfPtr elf(elf_memory(copy.data(), copy.size()));
+  if (!elf) return elf_error(name, "not readable as ELF");
+  return read_from(std::move(elf), name);
+}
+
+namespace {
+
+Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
   if (elf_kind(elf.get()) != ELF_K_ELF) return Error{path + ": not an ELF file"};
   GElf_Ehdr eh;
   if (!gelf_getehdr(elf.get(), &eh)) return elf_error(path, "bad ELF header");
@@ -166,6 +185,8 @@ Result<ElfInfo> read_elf(const std::string& path) {
   }
   return info;
 }
+
+}  // namespace
 
 std::vector<MissingImport> missing_imports(const ElfInfo& consumer, const std::string& provider_name,
                                            const ElfInfo& provider, const std::string& unversioned_prefix) {

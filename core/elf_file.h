@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,8 @@ struct ElfInfo {
 
 // Reads `path` (symlinks followed).
 Result<ElfInfo> read_elf(const std::string& path);
+// Parses an ELF image held in memory (the fuzz target's entry; `name` labels errors).
+Result<ElfInfo> parse_elf(std::span<const unsigned char> bytes, const std::string& name = "<memory>");
 
 // A versioned or unversioned import of `consumer` that `provider` does not satisfy the way glibc's
 // check_match would: wrong or missing version node, symbol absent, local/hidden, or the provider has no

@@ -6,6 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config python3   # build; python3 generates entry points
   libelf-dev libunwind-dev libseccomp-dev                  # core library and tools
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev catch2
+  clang-14 libclang-rt-14-dev                              # libFuzzer for the fuzz test (tests/fuzz)
   binutils                                                 # readelf/nm for the ABI tests
   nodejs npm                                               # npm pack: the real ggml builds the tests run
   ca-certificates

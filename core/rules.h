@@ -1,0 +1,188 @@
+// What vgpu's tools know about Ollama, ggml and the shims, read at run time from rules/*.toml
+// (STYLE.md §5: tables, not code). The schema is rules/FORMAT.md; this loader enforces it: unknown keys,
+// wrong types, missing keys, unknown condition kinds, eras, severities and placeholders, bad regexes and
+// duplicate ids are errors that name FILE:LINE:COLUMN. Adding a rule never needs a recompile; adding a
+// condition kind or a fact does (the closed sets below are the contract with vgpu-doctor's evaluator).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "report.h"
+#include "result.h"
+
+namespace vgpu {
+
+// Where a rule, a key or a value was written: "rules/environment.toml:12:5".
+struct SourceLoc {
+  std::string file;
+  unsigned line = 0, column = 0;
+  std::string str() const;
+};
+
+// Severity (error, warning, info) is the report's own (report.h): a rule's severity becomes its finding's.
+
+// Era ids as rules write them ("A", "B", "C"); each must be defined by an [[era]] table.
+using EraSet = std::vector<std::string>;
+bool applies_to(const EraSet& eras, const std::string& era);
+
+// A regular expression as written, compiled once at load (std::regex, ECMAScript grammar).
+struct Pattern {
+  std::string text;
+  std::regex re;
+};
+
+// ---- conditions: the closed set the doctor evaluates (rules/FORMAT.md, "Condition kinds") ----
+// Environment conditions look at the environment the service gets (core/service_env.h).
+struct EnvSet { std::string var; };
+struct EnvUnset { std::string var; };
+struct EnvEquals { std::string var, value; };
+struct EnvMatches { std::string var; Pattern regex; };
+struct EnvNotMatches { std::string var; Pattern regex; };                 // also holds when unset
+struct EnvValueNotIn { std::string var, fact; };                         // fact: a list fact
+struct EnvEntryMissing { std::string var, separators; };                 // one finding per entry
+struct EnvEntryNotElf64 { std::string var, separators; };
+enum class Provider { shim, other, any };
+struct EnvEntryHasFile { std::string var, separators; std::vector<std::string> names; Provider provider; };
+// File conditions: `path` is expanded with the facts, then matched as a glob(3) pattern.
+struct FileExists { std::string path; };
+struct FileMissing { std::string path; };
+struct FileIsShim { std::string path; };
+struct FileContains { std::string path, text; };
+// Host conditions.
+struct CommandMissing { std::string command; };                          // on the service's PATH
+struct PciVendorPresent { std::string vendor; };                         // "0x10de"
+
+using ConditionKind = std::variant<EnvSet, EnvUnset, EnvEquals, EnvMatches, EnvNotMatches, EnvValueNotIn,
+                                   EnvEntryMissing, EnvEntryNotElf64, EnvEntryHasFile, FileExists,
+                                   FileMissing, FileIsShim, FileContains, CommandMissing, PciVendorPresent>;
+struct Condition {
+  ConditionKind kind;
+  SourceLoc where;
+};
+// A rule fires when every condition of its `when` list holds (an empty list always holds).
+using When = std::vector<Condition>;
+
+// ---- the tables ----
+struct RunnerEnv {  // one step of how an era builds a runner's environment, applied in order
+  enum class Action { prepend, append, replace, set, inherit };
+  enum class Phase { all, discovery, verify, model };
+  std::string var;
+  Action action = Action::inherit;
+  Phase phase = Phase::all;
+  std::vector<std::string> entries;  // templates, joined with ':'
+  std::string note;
+};
+
+struct Era {
+  std::string id, name;
+  // The first release of the era; empty for the first era. An installed version belongs to the era
+  // with the greatest first_version not above it (eras follow one another, no gaps).
+  std::string first_version;
+  std::string discovery;                    // who discovers GPUs, and how
+  std::vector<RunnerEnv> runner_env;
+  std::string source;
+  SourceLoc where;
+};
+
+struct EraDetect {  // tried in load order; the first whose `when` holds gives the candidate eras
+  std::string id;
+  EraSet eras;
+  When when;
+  std::string evidence, source;
+  SourceLoc where;
+};
+
+struct LinkExpectation {
+  enum class Location { backend_dir, lib_ollama, system };
+  enum class Expect { shim, nvidia, ollama, absent };
+  std::string id;
+  EraSet eras;
+  std::string name;                        // glob(3) pattern of the file name, usually literal
+  Location location = Location::system;
+  std::vector<std::string> backend_dirs;   // location = backend_dir only
+  Expect expect = Expect::shim;
+  std::string shim;                        // expect = shim only: the vgpu file it must resolve to
+  bool required = true;                    // a missing file is a finding
+  std::string needed_by;
+  Severity severity = Severity::error;
+  std::string message, evidence, fix, source;
+  SourceLoc where;
+};
+
+struct EnvRule {
+  std::string id;
+  Severity severity = Severity::warning;
+  EraSet eras;
+  When when;
+  std::string message, evidence, fix, source;
+  SourceLoc where;
+};
+
+struct LogLine {
+  enum class Match { substring, regex };
+  std::string id;
+  EraSet eras;
+  Match match = Match::substring;
+  std::string pattern;
+  std::optional<std::regex> re;        // match = regex
+  std::vector<std::string> captures;   // names of the regex's groups, in order
+  Severity severity = Severity::info;
+  std::string meaning;
+  std::vector<std::string> causes;
+  std::string fix, source;
+  SourceLoc where;
+  // True if `line` (one log line, no newline) matches; fills `vars` with "line" and the captures.
+  bool matches(const std::string& line, std::map<std::string, std::string>* vars = nullptr) const;
+};
+
+struct InstallFact {
+  std::string id;
+  Severity severity = Severity::warning;
+  EraSet eras;
+  When when;
+  std::string message, evidence, fix, source;
+  SourceLoc where;
+};
+
+struct RuleSet {
+  std::vector<std::string> files;  // what was loaded, in order
+  std::vector<Era> eras;
+  std::vector<EraDetect> era_detects;
+  std::vector<LinkExpectation> links;
+  std::vector<EnvRule> env_rules;
+  std::vector<LogLine> log_lines;
+  std::vector<InstallFact> install_facts;
+
+  const Era* find_era(const std::string& id) const;
+  const EnvRule* find_env_rule(const std::string& id) const;
+  const LogLine* find_log_line(const std::string& id) const;
+  const LinkExpectation* find_link(const std::string& id) const;
+  const InstallFact* find_install_fact(const std::string& id) const;
+  // The log lines that match `line` and apply to `era` (every era if `era` is empty), in load order.
+  std::vector<const LogLine*> match_log_line(const std::string& line, const std::string& era = "") const;
+};
+
+// The schema version this build reads (`schema = N` at the top of every rule file).
+inline constexpr int kRulesSchema = 1;
+
+// The facts the doctor supplies: always available as placeholders, and the names `env_value_not_in`
+// may use as lists (rules/FORMAT.md, "Facts").
+const std::vector<std::string>& rule_facts();
+const std::vector<std::string>& rule_list_facts();
+
+// Reads every *.toml in `dir`, in name order. The first problem found is the error.
+Result<RuleSet> load_rules(const std::string& dir);
+
+// Replaces each {name} in `tmpl` with vars[name]; "{{" and "}}" are literal braces. A name absent from
+// `vars` is left as written: the loader has already rejected templates naming placeholders their rule
+// does not have.
+std::string expand(const std::string& tmpl, const std::map<std::string, std::string>& vars);
+// The placeholder names `tmpl` uses, in order; an error for a stray or unclosed brace or a bad name.
+Result<std::vector<std::string>> placeholders(const std::string& tmpl);
+
+}  // namespace vgpu
