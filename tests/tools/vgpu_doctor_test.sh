@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# vgpu_doctor_test.sh DOCTOR SHIM_DIR VERSION CUDA WORKDIR
+# vgpu-doctor check on an Ollama-like install built from a real ggml build (tests/e2e/make_ollama_layout.sh),
+# healthy and then broken one way at a time, each asserting the exact finding id and exit status.
+set -euo pipefail
+doctor=${1:?} shims=$(realpath "${2:?}") version=${3:?} cuda=${4:?} work=${5:?}
+here=$(cd "$(dirname "$0")/.." && pwd)
+bins=$("$here/fetch_ggml.sh" "$version") || exit $?
+fail() { echo "FAIL: $*"; cat "$work/out"; exit 1; }
+
+setup() {  # a fresh healthy install: layout, shim links, stub, environment with the system shim dir
+  rm -rf "$work" && mkdir -p "$work"
+  "$here/e2e/make_ollama_layout.sh" "$work/root" "$bins" "$cuda" "$shims"
+  "$here/make_sysfs_stub.sh" "$work/sysfs"
+  printf 'LD_LIBRARY_PATH=%s\nVGPU_SYSFS_ROOT=%s\n' "$work/root/nvidia" "$work/sysfs" >"$work/env"
+}
+check() {  # check EXPECTED_EXIT [args]: runs the doctor on the install, JSON report in $work/out
+  local want=$1
+  shift
+  local rc=0
+  env -i PATH=/usr/bin:/bin "$doctor" check --ollama-dir "$work/root/lib/ollama" --shim-dir "$shims" \
+    --env-file "$work/env" --format json "$@" >"$work/out" 2>"$work/err" || rc=$?
+  [[ $rc == "$want" ]] || { cat "$work/err"; fail "exit $rc, expected $want"; }
+}
+has() {  # has ID: the report holds a finding with that id
+  python3 -c 'import json,sys; ids=[f["id"] for f in json.load(open(sys.argv[1]))["findings"]]; sys.exit(0 if sys.argv[2] in ids else 1)' \
+    "$work/out" "$1" || fail "no finding $1"
+}
+errors() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["errors"])' "$work/out"; }
+
+setup
+check 0
+[[ $(errors) == 0 ]] || fail "a healthy install has errors"
+echo "ok: healthy install: exit 0, no error"
+
+setup
+rm "$work/root/lib/ollama/cuda_v$cuda/libcudart.so.$cuda"
+check 1
+has "link.cudart$cuda"
+echo "ok: missing libcudart.so.$cuda link: link.cudart$cuda"
+
+setup
+ln -sf "libcuda.so.1.580.0" "$work/root/nvidia/libcuda.so.1"  # dangling
+check 1
+has link.libcuda
+echo "ok: dangling libcuda.so.1: link.libcuda"
+
+setup
+# The seeds' bug: a runtime that does not export __cudaRegisterFatBinary under libcudart.so.N.
+cat >"$work/rt.c" <<C
+int cudaGetDeviceCount(int* n) { *n = 0; return 0; }
+int __cudaRegisterFatBinary(void) { return 0; }
+C
+printf 'libcudart.so.%s { global: cudaGetDeviceCount; local: *; };\n' "$cuda" >"$work/rt.map"
+cc -shared -fPIC -o "$work/libcudart-broken.so" -Wl,-soname,libcudart.so.$cuda -Wl,--version-script,"$work/rt.map" "$work/rt.c"
+ln -sf "$work/libcudart-broken.so" "$work/root/lib/ollama/cuda_v$cuda/libcudart.so.$cuda"
+check 1
+has symbols.missing
+grep -q "__cudaRegisterFatBinary@libcudart.so.$cuda" "$work/out" || fail "the hidden symbol is not named"
+echo "ok: hidden __cudaRegisterFatBinary: symbols.missing names it"
+
+setup
+echo "OLLAMA_NUM_GPU=1" >>"$work/env"
+check 0
+has env.ollama_num_gpu
+echo "ok: OLLAMA_NUM_GPU: warning env.ollama_num_gpu"
+
+setup
+echo "OLLAMA_LLM_LIBRARY=cuda_v11" >>"$work/env"
+check 1
+grep -q 'cuda_v11' "$work/out" || fail "the bad OLLAMA_LLM_LIBRARY value is not named"
+echo "ok: OLLAMA_LLM_LIBRARY=cuda_v11: error naming it"
+
+setup
+rm -rf "$work/sysfs" && mkdir -p "$work/sysfs/bus/pci/devices"
+check 1
+has stub.missing
+echo "ok: no stub: stub.missing"
+
+setup
+env -i PATH=/usr/bin:/bin "$doctor" check --ollama-dir "$work/root/lib/ollama" --shim-dir "$shims" --env-file "$work/env" \
+  --format markdown >"$work/out"
+grep -q '^| errors | warnings | notes |' "$work/out" || fail "no Markdown summary table"
+rc=0
+"$doctor" check --format yaml >"$work/out" 2>&1 || rc=$?
+[[ $rc == 2 ]] || fail "a bad --format gives exit $rc, not 2"
+rc=0
+"$doctor" check --ollama-dir "$work/nowhere" >"$work/out" 2>&1 || rc=$?
+[[ $rc == 3 ]] || fail "a missing --ollama-dir gives exit $rc, not 3"
+echo "ok: Markdown report; usage error exit 2; doctor failure exit 3"

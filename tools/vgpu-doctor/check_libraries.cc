@@ -1,0 +1,108 @@
+// Libraries: each backend dir's ggml backend resolved as that era's runner resolves it, then every
+// versioned import checked against its provider symbol by symbol, and the model checked against the
+// real loader run in the same environment.
+#include <filesystem>
+#include <set>
+
+#include "checks.h"
+#include "elf_file.h"
+#include "ld_diagnostics.h"
+#include "loader_check.h"
+
+namespace vgpu::doctor {
+namespace fs = std::filesystem;
+namespace {
+
+bool is_backend(const std::string& file) {
+  return file.rfind("libggml-", 0) == 0 && file.size() > 3 && file.compare(file.size() - 3, 3, ".so") == 0 &&
+         file.rfind("libggml-base", 0) != 0 && file.rfind("libggml-cpu", 0) != 0;
+}
+
+void check_backend(const Install& in, const std::string& dir, const std::string& lib, Report& r) {
+  auto env = runner_environment(in, dir);
+  std::string llp = env.count("LD_LIBRARY_PATH") ? env["LD_LIBRARY_PATH"] : "";
+  auto loader = make_loader(llp, "/");
+  if (!loader) {
+    r.findings.push_back({"doctor.loader", Severity::warning, lib, "cannot model the loader: " + loader.error().message, {}, ""});
+    return;
+  }
+  Resolution top = loader->load(lib, nullptr);
+  if (!top.found) return;  // check_links reports a missing backend library
+  TreeNode node{lib + " [runner for " + dir + ", era " + (in.era.empty() ? "?" : in.era) + ", LD_LIBRARY_PATH=" + llp + "]", {}};
+  std::set<std::string> noted_empty;
+  for (const auto& o : loader->objects()) {
+    for (const Resolution& d : o->deps) {
+      if (o.get() == top.object || d.object == nullptr || !d.found)
+        node.children.push_back({d.name + " => " + (d.found ? d.path + " [" + d.how + "]" : "not found"), {}});
+      if (!d.found) {
+        Finding f{"resolve.not_found", Severity::error, o->path,
+                  d.name + ", needed by " + o->path + ", is found nowhere the " + dir + " runner looks", {},
+                  "install or link " + d.name + " into " + in.lib_ollama + "/" + dir + " or a directory on the runner's path"};
+        // Every directory was also searched in its glibc-hwcaps subdirectories first; listing those would
+        // triple the list without telling more (the JSON tree and -v keep the model's full answer).
+        for (const SearchStep& t : d.tried)
+          if (t.candidate.find("/glibc-hwcaps/") == std::string::npos)
+            f.evidence.push_back("tried " + t.candidate + " [" + t.source + "]: " + t.outcome);
+        f.evidence.push_back("(each directory's glibc-hwcaps subdirectories were tried first, as ld.so does)");
+        r.findings.push_back(std::move(f));
+        continue;
+      }
+      for (const std::string& n : d.notes)
+        if (n.find("empty entry") != std::string::npos && noted_empty.insert(o->path).second)
+          r.findings.push_back({"resolve.empty_runpath_entry", Severity::warning, o->path,
+                                o->path + " has an empty search-path entry, which ld.so reads as the current directory "
+                                          "(the runner's is inherited: \"/\" under systemd, anything in a shell)",
+                                {"RUNPATH \"" + o->elf.runpath + "\" [" + o->path + "]", n},
+                                "run Ollama from a directory that holds no libraries, or rebuild without the trailing ':'"});
+      // Per-symbol version check of what o imports from this provider (elf_file.h missing_imports).
+      std::string prefix = d.name == "libcuda.so.1" ? "cu" : "";
+      for (const MissingImport& m : missing_imports(o->elf, d.name, d.object->elf, prefix)) {
+        r.findings.push_back({"symbols.missing", Severity::error, d.path,
+                              m.symbol + (m.version.empty() ? "" : "@" + m.version) + ", imported by " + o->path +
+                                  ", is not provided by " + d.path + ": " + m.reason,
+                              {d.name + " => " + d.path + " [" + d.how + "]"},
+                              "link " + d.name + " to the vgpu shim built for it (vgpu-doctor's links check names it)"});
+      }
+      // ELF sanity of the provider.
+      if (d.object->elf.soname.empty())
+        r.findings.push_back({"elf.no_soname", Severity::warning, d.path, d.path + " has no SONAME", {}, ""});
+      else if (d.object->elf.soname != d.name && d.name.find('/') == std::string::npos)
+        r.findings.push_back({"elf.soname_mismatch", Severity::warning, d.path,
+                              d.path + " is installed as " + d.name + " but its SONAME is " + d.object->elf.soname,
+                              {"DT_SONAME " + d.object->elf.soname}, ""});
+    }
+  }
+  r.tree.push_back(std::move(node));
+
+  // The model against the real loader, in the same environment.
+  std::vector<std::string> envv;
+  for (const auto& [k, v] : env) envv.push_back(k + "=" + v);
+  static const Result<std::string> rtld = program_interpreter("/proc/self/exe");
+  if (!rtld) return;
+  auto real = ld_so_list(rtld.value(), lib, envv, "/");
+  if (!real) return;
+  for (const auto& o : loader->objects())
+    for (const Resolution& d : o->deps) {
+      auto it = real->paths.find(d.name);
+      if (it == real->paths.end()) continue;
+      std::string model = d.found ? d.path : "not found";
+      std::error_code ec;
+      bool same = model == it->second || (d.found && it->second != "not found" && fs::equivalent(model, it->second, ec));
+      if (!same)
+        r.findings.push_back({"doctor.model_disagrees", Severity::warning, d.name,
+                              "the real loader resolves " + d.name + " differently from vgpu-doctor's model",
+                              {"model: " + model + " [" + d.how + "]", "ld.so: " + it->second}, ""});
+    }
+}
+
+}  // namespace
+
+void check_libraries(const Install& in, Report& r) {
+  for (const std::string& dir : in.backend_dirs) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(in.lib_ollama + "/" + dir, ec))
+      if (is_backend(e.path().filename().string())) check_backend(in, dir, e.path().string(), r);
+  }
+}
+
+}  // namespace vgpu::doctor

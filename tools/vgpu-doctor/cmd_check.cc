@@ -1,0 +1,66 @@
+#include "cmd_check.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "checks.h"
+
+namespace vgpu::doctor {
+
+void setup_check(CLI::App& app, CheckOptions& o) {
+  CLI::App* c = app.add_subcommand("check", "Check the installation: links, library resolution exactly as ld.so does "
+                                            "it, versioned symbols, environment, the stub PCI device");
+  c->add_option("--ollama-dir", o.ollama_dir, "Ollama's library directory (default: <ollama on PATH>/../lib/ollama, "
+                                               "/usr/local/lib/ollama, /usr/lib/ollama)");
+  c->add_option("--shim-dir", o.shim_dir, "where vgpu's shims are (default: /usr/lib64, then beside vgpu-doctor)");
+  c->add_option("--env-file", o.env_file, "the service environment: a systemd drop-in or KEY=VALUE lines "
+                                           "(default: /etc/systemd/system/ollama.service and its .d/*.conf)");
+  c->add_option("--pid", o.pid, "take the environment of this running process (/proc/PID/environ)");
+  c->add_option("--rules-dir", o.rules_dir, "rules to use (default: the installed share/vgpu/rules)");
+  c->add_option("--sysfs-root", o.sysfs_root, "where to look for the stub (default: the service's VGPU_SYSFS_ROOT, else /sys)");
+  c->add_option("--format", o.format, "report format")->check(CLI::IsMember({"text", "json", "markdown"}));
+  c->add_option("-o,--output", o.output, "write the report to FILE instead of stdout");
+  c->add_flag("-v,--verbose", o.verbose, "also notes, facts and the dependency tree (text format)");
+}
+
+int run_check(const CheckOptions& o, const char* argv0) {
+  auto in = discover_install(o, argv0);
+  if (!in) {
+    std::fprintf(stderr, "vgpu-doctor: %s\n", in.error().message.c_str());
+    return 3;
+  }
+  Report r;
+  r.tool = "vgpu-doctor check";
+  r.version = VGPU_VERSION;
+  r.facts["install"]["lib_ollama"] = in->lib_ollama + "  [" + in->lib_ollama_origin + "]";
+  r.facts["install"]["shim_dir"] = in->shim_dir + "  [" + in->shim_dir_origin + "]";
+  r.facts["install"]["environment"] = in->env_origin;
+  r.facts["install"]["rules"] = in->rules_dir;
+  r.facts["install"]["era"] = in->era.empty() ? "unknown" : in->era + "  [" + in->era_evidence + "]";
+  std::string dirs;
+  for (const auto& d : in->backend_dirs) dirs += (dirs.empty() ? "" : ", ") + d;
+  r.facts["install"]["backend_dirs"] = dirs.empty() ? "(none)" : dirs;
+  check_links(*in, r);
+  check_libraries(*in, r);
+  check_env(*in, r);
+  check_stub(*in, r);
+
+  std::string text = o.format == "json"       ? render_json(r)
+                     : o.format == "markdown" ? render_markdown(r)
+                                              : render_text(r, {o.output.empty() && want_color(1), o.verbose});
+  if (o.output.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  } else {
+    std::ofstream out(o.output);
+    out << text;
+    if (!out) {
+      std::fprintf(stderr, "vgpu-doctor: cannot write %s\n", o.output.c_str());
+      return 3;
+    }
+  }
+  return r.exit_code();
+}
+
+}  // namespace vgpu::doctor

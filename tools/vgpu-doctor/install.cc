@@ -1,0 +1,208 @@
+#include "install.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+#include "ld_cache.h"
+#include "ld_diagnostics.h"
+#include "rule_eval.h"
+
+namespace vgpu::doctor {
+namespace fs = std::filesystem;
+namespace {
+
+std::string self_dir(const char* argv0) {
+  std::error_code ec;
+  fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) p = fs::absolute(argv0, ec);
+  return p.parent_path().string();
+}
+
+std::string find_on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string p = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= p.size()) {
+    size_t colon = p.find(':', start);
+    std::string dir = p.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+    fs::path cand = fs::path(dir.empty() ? "." : dir) / name;
+    if (::access(cand.c_str(), X_OK) == 0) return cand.string();
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<Install> discover_install(const CheckOptions& o, const char* argv0) {
+  Install in;
+  std::error_code ec;
+  std::string here = self_dir(argv0);
+
+  // Rules: --rules-dir, else the installed copy beside the tool, else the source tree it was built from.
+  for (const std::string& d : {o.rules_dir, here + "/../share/vgpu/rules", std::string(VGPU_SOURCE_RULES_DIR)}) {
+    if (d.empty() || !fs::is_directory(d, ec)) continue;
+    auto rules = load_rules(d);
+    if (!rules) return Error{"rules: " + rules.error().message};
+    in.rules = std::move(rules.value());
+    in.rules_dir = fs::weakly_canonical(d, ec).string();
+    break;
+  }
+  if (in.rules_dir.empty()) return Error{"no rules directory (looked for --rules-dir, " + here + "/../share/vgpu/rules)"};
+
+  // Ollama: --ollama-dir, else LibOllamaPath of the ollama on PATH (dir(realpath)/../lib/ollama), else
+  // the install script's and the distributions' locations.
+  in.ollama_exe = find_on_path("ollama");
+  std::vector<std::pair<std::string, std::string>> candidates;
+  if (!o.ollama_dir.empty()) candidates.push_back({o.ollama_dir, "--ollama-dir"});
+  else {
+    if (!in.ollama_exe.empty()) {
+      fs::path real = fs::weakly_canonical(in.ollama_exe, ec);
+      candidates.push_back({(real.parent_path() / "../lib/ollama").lexically_normal().string(),
+                            "the ollama binary on PATH (" + real.string() + ")"});
+    }
+    candidates.push_back({"/usr/local/lib/ollama", "default location"});
+    candidates.push_back({"/usr/lib/ollama", "default location"});
+  }
+  for (const auto& [dir, why] : candidates)
+    if (fs::is_directory(dir, ec)) {
+      in.lib_ollama = fs::weakly_canonical(dir, ec).string();
+      in.lib_ollama_origin = why;
+      break;
+    }
+  if (in.lib_ollama.empty())
+    return Error{o.ollama_dir.empty() ? "no Ollama installation found (no ollama on PATH, no /usr/local/lib/ollama or "
+                                        "/usr/lib/ollama); point at one with --ollama-dir"
+                                      : o.ollama_dir + " is not a directory"};
+  for (const auto& e : fs::directory_iterator(in.lib_ollama, ec)) {
+    if (!e.is_directory()) continue;
+    for (const auto& f : fs::directory_iterator(e.path(), ec))
+      if (f.path().filename().string().rfind("libggml-", 0) == 0) {
+        in.backend_dirs.push_back(e.path().filename().string());
+        break;
+      }
+  }
+  std::sort(in.backend_dirs.begin(), in.backend_dirs.end());
+
+  // Shims: --shim-dir, else /usr/lib64, else beside the tool.
+  for (const auto& [dir, why] : std::vector<std::pair<std::string, std::string>>{
+           {o.shim_dir, "--shim-dir"}, {"/usr/lib64", "default location"}, {here + "/../lib64", "beside vgpu-doctor"}}) {
+    if (!dir.empty() && fs::exists(fs::path(dir) / "libvgpu-cuda.so", ec)) {
+      in.shim_dir = fs::weakly_canonical(dir, ec).string();
+      in.shim_dir_origin = why;
+      break;
+    }
+  }
+  if (in.shim_dir.empty()) {
+    in.shim_dir = o.shim_dir.empty() ? "/usr/lib64" : o.shim_dir;
+    in.shim_dir_origin = "not found (no libvgpu-cuda.so there)";
+  }
+
+  // The service's environment.
+  if (!o.env_file.empty()) {
+    auto env = read_env_source(o.env_file);
+    if (!env) return Error{"--env-file: " + env.error().message};
+    in.env = std::move(env.value());
+    in.env_origin = "--env-file " + o.env_file;
+  } else if (o.pid) {
+    auto env = read_process_env(o.pid);
+    if (!env) return Error{"--pid: " + env.error().message};
+    in.env = std::move(env.value());
+    in.env_origin = "/proc/" + std::to_string(o.pid) + "/environ";
+  } else {
+    auto env = read_service_env("/etc/systemd/system/ollama.service", "/etc/systemd/system/ollama.service.d");
+    if (env) in.env = std::move(env.value());
+    in.env_origin = "systemd: /etc/systemd/system/ollama.service and ollama.service.d/*.conf";
+  }
+  const EnvVar* sysfs = in.env.find("VGPU_SYSFS_ROOT");
+  in.sysfs_root = !o.sysfs_root.empty() ? o.sysfs_root : sysfs ? sysfs->value : "/sys";
+
+  // The era: the first era_detect whose conditions hold (rules/eras.toml).
+  EvalContext ctx = eval_context(in);
+  for (const EraDetect& d : in.rules.era_detects) {
+    auto matches = evaluate(d.when, ctx);
+    if (matches.empty() && !d.when.empty()) continue;
+    std::map<std::string, std::string> vars = ctx.facts;
+    if (!matches.empty()) vars.insert(matches.front().begin(), matches.front().end());
+    if (d.eras.size() == 1) in.era = d.eras[0];
+    in.era_evidence = d.id + ": " + expand(d.evidence, vars) + " (eras " + [&] {
+      std::string s;
+      for (const auto& e : d.eras) s += (s.empty() ? "" : ", ") + e;
+      return s;
+    }() + ")";
+    if (in.era.empty() && !d.eras.empty()) in.era = d.eras.back();  // the newest the evidence allows
+    break;
+  }
+  return in;
+}
+
+EvalContext eval_context(const Install& in) {
+  EvalContext ctx;
+  ctx.env = &in.env;
+  ctx.facts = {{"lib_ollama", in.lib_ollama}, {"ollama_exe", in.ollama_exe}, {"ollama_version", ""},
+               {"era", in.era}, {"shim_dir", in.shim_dir}, {"service", "ollama"}};
+  ctx.list_facts["backend_dirs"] = in.backend_dirs;
+  ctx.shims = shim_names(in.rules);  // what counts as a shim for file_is_shim and provider = "shim"
+  ctx.sysfs_root = in.sysfs_root;
+  return ctx;
+}
+
+}  // namespace vgpu::doctor
+
+namespace vgpu::doctor {
+
+std::map<std::string, std::string> runner_environment(const Install& in, const std::string& backend_dir) {
+  std::map<std::string, std::string> env;
+  for (const EnvVar& v : in.env.vars) env[v.name] = v.value;
+  const Era* era = in.rules.find_era(in.era);
+  if (!era) return env;
+  std::map<std::string, std::string> vars = eval_context(in).facts;
+  vars["backend_dir"] = in.lib_ollama + "/" + backend_dir;
+  for (const RunnerEnv& step : era->runner_env) {
+    if (step.phase != RunnerEnv::Phase::all && step.phase != RunnerEnv::Phase::discovery) continue;
+    std::string joined;
+    for (const std::string& e : step.entries) joined += (joined.empty() ? "" : ":") + expand(e, vars);
+    std::string& cur = env[step.var];
+    switch (step.action) {
+      case RunnerEnv::Action::prepend: cur = cur.empty() ? joined : joined + ":" + cur; break;
+      case RunnerEnv::Action::append: cur = cur.empty() ? joined : cur + ":" + joined; break;
+      case RunnerEnv::Action::replace:
+      case RunnerEnv::Action::set: cur = joined; break;
+      case RunnerEnv::Action::inherit: break;
+    }
+    if (cur.empty()) env.erase(step.var);
+  }
+  return env;
+}
+
+}  // namespace vgpu::doctor
+
+namespace vgpu::doctor {
+
+Result<LoaderModel> make_loader(const std::string& ld_library_path, const std::string& cwd) {
+  static const Result<LdDiagnostics> diag = query_ld_diagnostics();
+  if (!diag) return Error{"ld.so --list-diagnostics: " + diag.error().message};
+  static const auto cache = std::make_shared<Result<LdCache>>(read_ld_cache("/etc/ld.so.cache"));
+  LoaderPlatform p;
+  p.platform = diag->platform;
+  p.lib = diag->lib;
+  p.hwcaps_subdirs = diag->hwcaps_subdirs;
+  p.system_dirs = diag->system_dirs;
+  p.rtld = diag->raw.count("path.rtld") ? diag->raw.at("path.rtld") : "";
+  LoaderContext c;
+  c.ld_library_path = ld_library_path;
+  c.cwd = cwd;
+  LdCacheHost host = ld_cache_host(diag.value());
+  c.cache_lookup = [host](const std::string& soname) -> std::optional<std::string> {
+    if (!cache->ok()) return std::nullopt;
+    const LdCacheEntry* e = ld_cache_lookup(cache->value(), soname, host);
+    return e ? std::optional<std::string>(e->value) : std::nullopt;
+  };
+  return LoaderModel(std::move(p), std::move(c));
+}
+
+}  // namespace vgpu::doctor

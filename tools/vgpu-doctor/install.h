@@ -1,0 +1,54 @@
+// The installation vgpu-doctor checks: where Ollama's libraries are, where vgpu's shims are, which
+// environment the Ollama service gets, which rules apply. Each fact records where it came from.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "loader.h"
+#include "result.h"
+#include "rule_eval.h"
+#include "rules.h"
+#include "service_env.h"
+
+namespace vgpu::doctor {
+
+struct CheckOptions {
+  std::string ollama_dir, shim_dir, env_file, rules_dir, output, format = "text";
+  int pid = 0;
+  bool verbose = false;
+  std::string sysfs_root;  // default: VGPU_SYSFS_ROOT of the service environment, else /sys
+};
+
+struct Install {
+  std::string lib_ollama;   // Ollama's LibOllamaPath
+  std::string lib_ollama_origin;
+  std::string ollama_exe;   // the ollama binary, if found
+  std::string shim_dir;
+  std::string shim_dir_origin;
+  std::vector<std::string> backend_dirs;  // basenames under lib_ollama holding a libggml-* file
+  ServiceEnv env;           // the service's environment
+  std::string env_origin;   // "systemd unit and drop-ins", "--env-file F", "/proc/PID/environ"
+  std::string era;          // "A", "B", "C" or "" when unknown
+  std::string era_evidence;
+  RuleSet rules;
+  std::string rules_dir;
+  std::string sysfs_root;
+};
+
+// Finds everything the check needs; an Error means the doctor itself cannot go on (exit 3).
+Result<Install> discover_install(const CheckOptions& o, const char* argv0);
+
+// The facts rules are evaluated against (rules/FORMAT.md "Facts").
+EvalContext eval_context(const Install& in);
+
+// The environment the era's runner for `backend_dir` starts with: the service's, with the era's
+// [[era.runner_env]] steps for discovery applied in order (rules/eras.toml).
+std::map<std::string, std::string> runner_environment(const Install& in, const std::string& backend_dir);
+
+// A loader model of this machine's ld.so (its --list-diagnostics and /etc/ld.so.cache) for a process
+// with `ld_library_path` running in `cwd` (Ollama's runners inherit the server's, "/" under systemd).
+Result<LoaderModel> make_loader(const std::string& ld_library_path, const std::string& cwd = "/");
+
+}  // namespace vgpu::doctor
