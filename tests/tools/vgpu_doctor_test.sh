@@ -33,6 +33,20 @@ check 0
 [[ $(errors) == 0 ]] || fail "a healthy install has errors"
 echo "ok: healthy install: exit 0, no error"
 
+# probe: the install's own ggml, as the era's runner loads it
+probe() { env -i PATH=/usr/bin:/bin "$doctor" probe --ollama-dir "$work/root/lib/ollama" --env-file "$work/env" >"$work/out" 2>&1; }
+probe || fail "probe on a healthy install exits $?"
+grep -q 'NVIDIA H100' "$work/out" || fail "probe does not print the H100"
+echo "ok: probe on a healthy install prints the H100"
+# A runtime without the version node ggml imports from: dlopen of the backend fails, and ggml says nothing.
+printf 'int cudaGetDeviceCount(int* n) { *n = 0; return 0; }\n' >"$work/rt13.c"
+printf 'libcudart.so.99 { global: cudaGetDeviceCount; local: *; };\n' >"$work/rt13.map"
+cc -shared -fPIC -o "$work/libcudart-wrong.so" -Wl,-soname,libcudart.so.$cuda -Wl,--version-script,"$work/rt13.map" "$work/rt13.c"
+ln -sf "$work/libcudart-wrong.so" "$work/root/lib/ollama/cuda_v$cuda/libcudart.so.$cuda"
+if probe; then fail "probe exits 0 with no GPU"; fi
+grep -q "cannot load: __cudaRegisterFatBinary@libcudart.so.$cuda" "$work/out" || fail "probe does not say why the backend did not load"
+echo "ok: probe with a wrongly versioned libcudart.so.$cuda says why the backend did not load"
+
 setup
 rm "$work/root/lib/ollama/cuda_v$cuda/libcudart.so.$cuda"
 check 1
