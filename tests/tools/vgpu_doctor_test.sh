@@ -91,6 +91,28 @@ check 1
 has stub.missing
 echo "ok: no stub: stub.missing"
 
+# fix: a bare install (Ollama's own NVIDIA runtime as a real file, no system links) becomes a healthy one.
+setup
+cp -a "$shims" "$work/shims"
+rm -f "$work/root/lib/ollama/cuda_v$cuda"/libcudart.so.* "$work/root/lib/ollama/cuda_v$cuda"/libcublas.so.*
+printf 'stands in for NVIDIA libcudart' >"$work/root/lib/ollama/cuda_v$cuda/libcudart.so.$cuda.8.90"
+ln -s "libcudart.so.$cuda.8.90" "$work/root/lib/ollama/cuda_v$cuda/libcudart.so.$cuda"
+printf 'VGPU_SYSFS_ROOT=%s\n' "$work/sysfs" >"$work/env"
+fixit() { env -i PATH=/usr/bin:/bin "$doctor" fix --ollama-dir "$work/root/lib/ollama" --shim-dir "$work/shims" \
+  --dropin-dir "$work/dropin" "$@" >"$work/out" 2>&1; }
+fixit --dry-run || fail "fix --dry-run exits $?"
+grep -q "^ln -sfn $work/shims/libvgpu-cudart.so.$cuda $work/root/lib/ollama/cuda_v$cuda/libcudart.so.$cuda\$" "$work/out" ||
+  fail "--dry-run does not print the link command"
+[[ ! -e $work/dropin/vgpu.conf ]] || fail "--dry-run wrote the drop-in"
+fixit || fail "fix exits $?"
+[[ -f $work/root/lib/ollama/cuda_v$cuda/libcudart.so.$cuda.8.90.vgpu-orig ]] || fail "the replaced real file was not kept"
+grep -q "LD_LIBRARY_PATH=$work/shims" "$work/dropin/vgpu.conf" || fail "no drop-in"
+fixit || fail "a second fix exits $?"
+grep -q '^nothing to do' "$work/out" || fail "fix is not idempotent"
+env -i PATH=/usr/bin:/bin "$doctor" check --ollama-dir "$work/root/lib/ollama" --shim-dir "$work/shims" \
+  --env-file "$work/dropin/vgpu.conf" --sysfs-root "$work/sysfs" --format json >"$work/out" 2>&1 || fail "check after fix exits $?"
+echo "ok: fix turns a bare install into a healthy one (dry run prints, backup kept, idempotent)"
+
 setup
 env -i PATH=/usr/bin:/bin "$doctor" check --ollama-dir "$work/root/lib/ollama" --shim-dir "$shims" --env-file "$work/env" \
   --format markdown >"$work/out"
