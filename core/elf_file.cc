@@ -5,6 +5,7 @@
 #include <libelf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -71,13 +72,14 @@ Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
   info.machine = eh.e_machine;
   info.type = eh.e_type;
 
-  Elf_Scn *dynsym = nullptr, *versym = nullptr, *verdef = nullptr, *verneed = nullptr, *dynamic = nullptr;
-  size_t dynsym_link = 0, verdef_link = 0, verneed_link = 0, dynamic_link = 0;
+  Elf_Scn *symtab = nullptr, *dynsym = nullptr, *versym = nullptr, *verdef = nullptr, *verneed = nullptr, *dynamic = nullptr;
+  size_t symtab_link = 0, dynsym_link = 0, verdef_link = 0, verneed_link = 0, dynamic_link = 0;
   for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(elf.get(), scn));) {
     GElf_Shdr sh;
     if (!gelf_getshdr(scn, &sh)) return elf_error(path, "bad section header");
     switch (sh.sh_type) {
       case SHT_DYNSYM: dynsym = scn, dynsym_link = sh.sh_link; break;
+      case SHT_SYMTAB: symtab = scn, symtab_link = sh.sh_link; break;
       case SHT_GNU_versym: versym = scn; break;
       case SHT_GNU_verdef: verdef = scn, verdef_link = sh.sh_link; break;
       case SHT_GNU_verneed: verneed = scn, verneed_link = sh.sh_link; break;
@@ -151,6 +153,21 @@ Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
     }
   }
 
+  if (symtab) {
+    if (Elf_Data* d = elf_getdata(symtab, nullptr)) {
+      GElf_Shdr sh;
+      gelf_getshdr(symtab, &sh);
+      size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+      for (size_t i = 1; i < n; ++i) {
+        GElf_Sym sym;
+        if (!gelf_getsym(d, static_cast<int>(i), &sym)) break;
+        if (GELF_ST_BIND(sym.st_info) == STB_LOCAL && sym.st_shndx != SHN_UNDEF &&
+            (GELF_ST_TYPE(sym.st_info) == STT_FUNC || GELF_ST_TYPE(sym.st_info) == STT_OBJECT))
+          info.local_defined.push_back(str(symtab_link, sym.st_name));
+      }
+    }
+  }
+
   if (dynsym) {
     Elf_Data* d = elf_getdata(dynsym, nullptr);
     Elf_Data* vs = versym ? elf_getdata(versym, nullptr) : nullptr;
@@ -211,7 +228,9 @@ std::vector<MissingImport> missing_imports(const ElfInfo& consumer, const std::s
     if (versioned && provider.version_defs.empty()) {
       m.reason = "provider has no version information (glibc aborts in check_match)";
     } else if (!any) {
-      m.reason = "not exported";
+      bool local = std::find(provider.local_defined.begin(), provider.local_defined.end(), s.name) !=
+                   provider.local_defined.end();
+      m.reason = local ? "defined but local: the provider's version script does not export it" : "not exported";
     } else if (!def) {
       bool node = false;
       for (const std::string& v : provider.version_defs) node |= v == s.version;

@@ -5,6 +5,7 @@
 #      (3.22.1, v0.5.0): an Ollama-like directory (lib/ollama/libggml-base.so, lib/ollama/cuda_vNN/
 #      libggml-cuda.so, the shims linked in under NVIDIA's names) and a runner that loads ggml's own
 #      registry from it, as Ollama's runner does; once with the stub PCI device, once without.
+#   3. vgpu-doctor fix, check and probe on a bare install, then check on one broken the seeds' way.
 # Where this machine has no stub PCI device (vendor 0x10de, device $VGPU_DEVICE_ID or 0x2331), the demo
 # makes one in a scratch sysfs tree and points VGPU_SYSFS_ROOT at it, and says so.
 set -euo pipefail
@@ -54,3 +55,33 @@ for spec in 3.10.0:12 3.22.1:13; do
   mkdir -p "$work/empty-sysfs/bus/pci/devices"
   VGPU_SYSFS_ROOT="$work/empty-sysfs" LD_LIBRARY_PATH="$path" "$runner" "$lib" "$lib/cuda_v$cuda"
 done
+
+# 3. vgpu-doctor on a bare Ollama-like install (NVIDIA's names not yet pointing at the shims): fix wires
+#    it, check finds it healthy, probe finds the H100; then the install is broken the seeds' way (a
+#    runtime whose version script does not export __cudaRegisterFatBinary under libcudart.so.12) and
+#    check names the cause.
+bins=$("$here/tests/fetch_ggml.sh" 3.10.0)
+root="$work/doctor"
+"$here/tests/e2e/make_ollama_layout.sh" "$root" "$bins" 12 "$shims"
+rm -f "$root/lib/ollama/cuda_v12/libcudart.so.12" "$root/lib/ollama/cuda_v12/libcublas.so.12"
+mkdir -p "$work/doctor-shims" && cp -a "$shims"/libvgpu-* "$work/doctor-shims/"
+printf 'VGPU_SYSFS_ROOT=%s\n' "$VGPU_SYSFS_ROOT" >"$work/doctor-env"
+doctor=("$prefix/bin/vgpu-doctor")
+echo
+echo "== vgpu-doctor fix (on a bare install)"
+"${doctor[@]}" fix --ollama-dir "$root/lib/ollama" --shim-dir "$work/doctor-shims" --dropin-dir "$work/dropin"
+echo
+echo "== vgpu-doctor check"
+"${doctor[@]}" check --ollama-dir "$root/lib/ollama" --shim-dir "$work/doctor-shims" --env-file "$work/dropin/vgpu.conf" \
+  --sysfs-root "$VGPU_SYSFS_ROOT" || true
+echo
+echo "== vgpu-doctor probe"
+printf 'LD_LIBRARY_PATH=%s\nVGPU_SYSFS_ROOT=%s\n' "$work/doctor-shims" "$VGPU_SYSFS_ROOT" >"$work/doctor-env"
+"${doctor[@]}" probe --ollama-dir "$root/lib/ollama" --shim-dir "$work/doctor-shims" --env-file "$work/doctor-env" || true
+echo
+echo "== broken the seeds' way: a libcudart.so.12 that keeps __cudaRegisterFatBinary local"
+printf 'int cudaGetDeviceCount(int* n) { *n = 0; return 0; }\nint __cudaRegisterFatBinary(void) { return 0; }\n' >"$work/seed.c"
+printf 'libcudart.so.12 { global: cudaGetDeviceCount; local: *; };\n' >"$work/seed.map"
+cc -shared -fPIC -o "$work/libcudart-seed.so" -Wl,-soname,libcudart.so.12 -Wl,--version-script,"$work/seed.map" "$work/seed.c"
+ln -sf "$work/libcudart-seed.so" "$root/lib/ollama/cuda_v12/libcudart.so.12"
+"${doctor[@]}" check --ollama-dir "$root/lib/ollama" --shim-dir "$work/doctor-shims" --env-file "$work/doctor-env" || true

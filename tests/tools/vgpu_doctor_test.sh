@@ -70,7 +70,7 @@ cc -shared -fPIC -o "$work/libcudart-broken.so" -Wl,-soname,libcudart.so.$cuda -
 ln -sf "$work/libcudart-broken.so" "$work/root/lib/ollama/cuda_v$cuda/libcudart.so.$cuda"
 check 1
 has symbols.missing
-grep -q "__cudaRegisterFatBinary@libcudart.so.$cuda" "$work/out" || fail "the hidden symbol is not named"
+grep -q "__cudaRegisterFatBinary@libcudart.so.$cuda: defined but local" "$work/out" || fail "the hidden symbol is not named as local"
 echo "ok: hidden __cudaRegisterFatBinary: symbols.missing names it"
 
 setup

@@ -1,6 +1,7 @@
 // Libraries: each backend dir's ggml backend resolved as that era's runner resolves it, then every
 // versioned import checked against its provider symbol by symbol, and the model checked against the
 // real loader run in the same environment.
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -56,12 +57,21 @@ void check_backend(const Install& in, const std::string& dir, const std::string&
                                 "run Ollama from a directory that holds no libraries, or rebuild without the trailing ':'"});
       // Per-symbol version check of what o imports from this provider (elf_file.h missing_imports).
       std::string prefix = d.name == "libcuda.so.1" ? "cu" : "";
-      for (const MissingImport& m : missing_imports(o->elf, d.name, d.object->elf, prefix)) {
-        r.findings.push_back({"symbols.missing", Severity::error, d.path,
-                              m.symbol + (m.version.empty() ? "" : "@" + m.version) + ", imported by " + o->path +
-                                  ", is not provided by " + d.path + ": " + m.reason,
-                              {d.name + " => " + d.path + " [" + d.how + "]"},
-                              "link " + d.name + " to the vgpu shim built for it (vgpu-doctor's links check names it)"});
+      // One finding per provider, naming every symbol; the registration entry points first, since a
+      // fatbin that cannot register is what kills the backend at load.
+      auto missing = missing_imports(o->elf, d.name, d.object->elf, prefix);
+      std::stable_partition(missing.begin(), missing.end(),
+                            [](const MissingImport& m) { return m.symbol.rfind("__cuda", 0) == 0; });
+      if (!missing.empty()) {
+        const MissingImport& first = missing.front();
+        Finding f{"symbols.missing", Severity::error, d.path,
+                  std::to_string(missing.size()) + " symbol(s) " + o->path + " imports are not provided by " + d.path +
+                      ", e.g. " + first.symbol + (first.version.empty() ? "" : "@" + first.version) + ": " + first.reason,
+                  {d.name + " => " + d.path + " [" + d.how + "]"},
+                  "link " + d.name + " to the vgpu shim built for it (vgpu-doctor's links check names it)"};
+        for (const MissingImport& m : missing)
+          f.evidence.push_back(m.symbol + (m.version.empty() ? "" : "@" + m.version) + ": " + m.reason);
+        r.findings.push_back(std::move(f));
       }
       // ELF sanity of the provider.
       if (d.object->elf.soname.empty())
