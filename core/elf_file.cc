@@ -1,3 +1,4 @@
+#include "fd.h"
 #include "elf_file.h"
 
 #include <fcntl.h>
@@ -14,13 +15,6 @@
 namespace vgpu {
 namespace {
 
-// One owner per C resource (STYLE.md §3).
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 struct ElfDeleter {
   void operator()(Elf* e) const { elf_end(e); }
 };

@@ -1,5 +1,6 @@
 #include "link_chain.h"
 
+#include <glob.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -70,6 +71,15 @@ std::string describe(const LinkChain& c) {
     case LinkEnd::file: break;
   }
   return s;
+}
+
+std::vector<std::string> glob_files(const std::string& pattern) {
+  std::vector<std::string> out;
+  glob_t g{};
+  if (::glob(pattern.c_str(), 0, nullptr, &g) == 0)
+    for (size_t i = 0; i < g.gl_pathc; ++i) out.push_back(g.gl_pathv[i]);
+  ::globfree(&g);
+  return out;
 }
 
 }  // namespace vgpu

@@ -31,4 +31,7 @@ LinkChain follow_links(const std::string& path);
 // "a -> b -> c" for reports; a missing end reads "(missing)", a loop "(loop)".
 std::string describe(const LinkChain& chain);
 
+// The paths glob(3) matches for `pattern`, sorted; none when nothing matches.
+std::vector<std::string> glob_files(const std::string& pattern);
+
 }  // namespace vgpu

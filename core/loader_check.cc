@@ -1,3 +1,4 @@
+#include "fd.h"
 #include "loader_check.h"
 
 #include <fcntl.h>
@@ -11,12 +12,6 @@
 namespace vgpu {
 namespace {
 
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 }  // namespace
 

@@ -1,5 +1,4 @@
 // Links: every name rules/links.toml expects, where it expects it, reaches what it should.
-#include <glob.h>
 
 #include <filesystem>
 
@@ -9,15 +8,6 @@
 namespace vgpu::doctor {
 namespace fs = std::filesystem;
 namespace {
-
-std::vector<std::string> glob_files(const std::string& pattern) {
-  std::vector<std::string> out;
-  glob_t g{};
-  if (::glob(pattern.c_str(), 0, nullptr, &g) == 0)
-    for (size_t i = 0; i < g.gl_pathc; ++i) out.push_back(g.gl_pathv[i]);
-  ::globfree(&g);
-  return out;
-}
 
 bool is_shim_file(const std::string& path) { return fs::path(path).filename().string().rfind("libvgpu-", 0) == 0; }
 

@@ -1,6 +1,5 @@
 #include "cmd_fix.h"
 
-#include <glob.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -74,15 +73,6 @@ struct Fixer {
     if (!out) fail("write " + path);
   }
 };
-
-std::vector<std::string> glob_files(const std::string& pattern) {
-  std::vector<std::string> out;
-  glob_t g{};
-  if (::glob(pattern.c_str(), 0, nullptr, &g) == 0)
-    for (size_t i = 0; i < g.gl_pathc; ++i) out.push_back(g.gl_pathv[i]);
-  ::globfree(&g);
-  return out;
-}
 
 }  // namespace
 

@@ -1,0 +1,19 @@
+// Owns one file descriptor (STYLE.md §3): closed when the owner goes out of scope.
+#pragma once
+
+#include <unistd.h>
+
+namespace vgpu {
+
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace vgpu
