@@ -147,7 +147,9 @@ Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
     }
   }
 
-  if (symtab) {
+  // Only a library that defines versions can hide a versioned symbol behind its version script; a
+  // consumer's .symtab (ggml-cuda's has ~45,000 entries) is never consulted, so it is not read.
+  if (symtab && !info.version_defs.empty()) {
     if (Elf_Data* d = elf_getdata(symtab, nullptr)) {
       GElf_Shdr sh;
       gelf_getshdr(symtab, &sh);

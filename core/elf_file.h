@@ -41,8 +41,8 @@ struct ElfInfo {
   bool has_rpath = false, has_runpath = false;
   bool nodeflib = false;  // DF_1_NODEFLIB: ld.so skips ld.so.cache and the default directories for its deps
   std::vector<ElfSymbol> symbols;          // .dynsym, index 0 excluded
-  std::vector<std::string> local_defined;  // .symtab (if not stripped): defined symbols kept local,
-                                           // e.g. by a version script's `local: *`
+  std::vector<std::string> local_defined;  // .symtab (if not stripped, and only for objects that define versions):
+                                           // defined symbols a version script kept local
   std::vector<std::string> version_defs;   // .gnu.version_d names, BASE first (empty: no versioning)
   std::vector<ElfVersionNeed> version_needs;
 
