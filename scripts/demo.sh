@@ -5,7 +5,8 @@
 #      (3.22.1, v0.5.0): an Ollama-like directory (lib/ollama/libggml-base.so, lib/ollama/cuda_vNN/
 #      libggml-cuda.so, the shims linked in under NVIDIA's names) and a runner that loads ggml's own
 #      registry from it, as Ollama's runner does; once with the stub PCI device, once without.
-#   3. vgpu-doctor fix, check and probe on a bare install, then check on one broken the seeds' way.
+#   3. vgpu-doctor check on this machine's Ollama installation, if it has one;
+#   4. vgpu-doctor fix, check and probe on a bare install, then check on one broken the seeds' way.
 # Where this machine has no stub PCI device (vendor 0x10de, device $VGPU_DEVICE_ID or 0x2331), the demo
 # makes one in a scratch sysfs tree and points VGPU_SYSFS_ROOT at it, and says so.
 set -euo pipefail
@@ -56,7 +57,14 @@ for spec in 3.10.0:12 3.22.1:13; do
   VGPU_SYSFS_ROOT="$work/empty-sysfs" LD_LIBRARY_PATH="$path" "$runner" "$lib" "$lib/cuda_v$cuda"
 done
 
-# 3. vgpu-doctor on a bare Ollama-like install (NVIDIA's names not yet pointing at the shims): fix wires
+# 3. vgpu-doctor on this machine's own Ollama installation, when there is one.
+if command -v ollama >/dev/null || [[ -d /usr/local/lib/ollama || -d /usr/lib/ollama ]]; then
+  echo
+  echo "== vgpu-doctor check on this machine's Ollama installation"
+  "$prefix/bin/vgpu-doctor" check --shim-dir "$shims" || true
+fi
+
+# 4. vgpu-doctor on a bare Ollama-like install (NVIDIA's names not yet pointing at the shims): fix wires
 #    it, check finds it healthy, probe finds the H100; then the install is broken the seeds' way (a
 #    runtime whose version script does not export __cudaRegisterFatBinary under libcudart.so.12) and
 #    check names the cause.

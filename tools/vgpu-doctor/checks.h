@@ -7,6 +7,7 @@
 //                       symbol, ELF sanity, and the model cross-checked against the real loader.
 //   check_env.cc        rules/environment.toml and rules/install.toml against the service environment.
 //   check_stub.cc       the stub PCI device under the sysfs root the shims use.
+//   check_shims.cc      in a child with the runner's environment, CUDA and NVML agree (vgpu-smi).
 #pragma once
 
 #include "install.h"
@@ -18,5 +19,6 @@ void check_links(const Install& in, Report& r);
 void check_libraries(const Install& in, Report& r);
 void check_env(const Install& in, Report& r);
 void check_stub(const Install& in, Report& r);
+void check_shims(const Install& in, Report& r, const std::string& vgpu_smi);
 
 }  // namespace vgpu::doctor

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "checks.h"
@@ -46,6 +47,12 @@ int run_check(const CheckOptions& o, const char* argv0) {
   check_libraries(*in, r);
   check_env(*in, r);
   check_stub(*in, r);
+  {
+    std::error_code ec;
+    std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    std::filesystem::path smi = self.parent_path() / "vgpu-smi";
+    check_shims(*in, r, !ec && std::filesystem::exists(smi, ec) ? smi.string() : "");
+  }
 
   std::string text = o.format == "json"       ? render_json(r)
                      : o.format == "markdown" ? render_markdown(r)
