@@ -1,5 +1,8 @@
 #include "ld_diagnostics.h"
 
+#include "child.h"
+#include "fd.h"
+
 #include <elf.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -16,87 +19,11 @@
 namespace vgpu {
 namespace {
 
-// One owner per C resource (STYLE.md §3): a file descriptor, an Elf handle, a child process.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    reset(o.release());
-    return *this;
-  }
-  ~UniqueFd() { reset(); }
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
-
+// One owner per C resource (STYLE.md §3): the Elf handle (descriptors: fd.h; children: child.h).
 struct ElfDeleter {
   void operator()(Elf* e) const { elf_end(e); }
 };
 using ElfPtr = std::unique_ptr<Elf, ElfDeleter>;
-
-// A forked child that is always reaped: killed and waited for if the caller gives up on it early.
-class ChildProcess {
- public:
-  explicit ChildProcess(pid_t pid) : pid_(pid) {}
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-  ~ChildProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      wait();
-    }
-  }
-  // The waitpid status; an Error if waitpid fails.
-  Result<int> wait() {
-    int status = 0;
-    pid_t r;
-    do r = ::waitpid(pid_, &status, 0);
-    while (r < 0 && errno == EINTR);
-    pid_ = -1;
-    if (r < 0) return Error{std::string("waitpid: ") + std::strerror(errno)};
-    return status;
-  }
-
- private:
-  pid_t pid_;
-};
-
-Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return Error{std::string("pipe: ") + std::strerror(errno)};
-  return std::pair<UniqueFd, UniqueFd>{UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
-
-// Reads until end of file.
-Result<std::string> read_all(int fd) {
-  std::string out;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error{std::string("read: ") + std::strerror(errno)};
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-  }
-}
-
-std::string describe_status(int status) {
-  if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return std::string("was killed by signal ") + strsignal(WTERMSIG(status));
-  return "stopped";
-}
 
 // A value as _dl_diagnostics_print_string writes it: '"', then printable ASCII with '\' and '"'
 // backslash-escaped and every other byte as '\' and three octal digits, then '"'. glibc's
@@ -221,9 +148,9 @@ Result<LdDiagnostics> parse_ld_diagnostics(std::string_view text) {
 
 Result<std::string> program_interpreter(const std::string& path) {
   if (elf_version(EV_CURRENT) == EV_NONE) return Error{"libelf: " + std::string(elf_errmsg(-1))};
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return Error{"cannot open " + path + ": " + std::strerror(errno)};
-  ElfPtr elf(elf_begin(fd.get(), ELF_C_READ, nullptr));
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.fd < 0) return Error{"cannot open " + path + ": " + std::strerror(errno)};
+  ElfPtr elf(elf_begin(fd.fd, ELF_C_READ, nullptr));
   if (!elf || elf_kind(elf.get()) != ELF_K_ELF) return Error{path + ": not an ELF file"};
   size_t phnum = 0;
   if (elf_getphdrnum(elf.get(), &phnum) != 0) return Error{path + ": bad program headers: " + elf_errmsg(-1)};
@@ -233,7 +160,7 @@ Result<std::string> program_interpreter(const std::string& path) {
     if (ph.p_type != PT_INTERP) continue;
     if (ph.p_filesz == 0 || ph.p_filesz > 4096) return Error{path + ": implausible PT_INTERP size"};
     std::string interp(ph.p_filesz, '\0');
-    ssize_t n = ::pread(fd.get(), interp.data(), interp.size(), static_cast<off_t>(ph.p_offset));
+    ssize_t n = ::pread(fd.fd, interp.data(), interp.size(), static_cast<off_t>(ph.p_offset));
     if (n != static_cast<ssize_t>(interp.size())) return Error{path + ": cannot read PT_INTERP"};
     interp.resize(std::strlen(interp.c_str()));  // stored with its NUL
     return interp;
@@ -248,45 +175,12 @@ Result<LdDiagnostics> query_ld_diagnostics(const std::string& ld_so) {
     if (!interp) return interp.error();
     loader = *interp;
   }
-  auto out = make_pipe();
-  if (!out) return out.error();
-  // Reports the errno of a failed exec; closed by a successful one (O_CLOEXEC).
-  auto exec_err = make_pipe();
-  if (!exec_err) return exec_err.error();
-  auto& [out_r, out_w] = *out;
-  auto& [err_r, err_w] = *exec_err;
-  // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
-  const char* argv[] = {loader.c_str(), "--list-diagnostics", nullptr};
-  pid_t pid = ::fork();
-  if (pid < 0) return Error{std::string("fork: ") + std::strerror(errno)};
-  if (pid == 0) {
-    // dup2 onto itself would keep O_CLOEXEC (the pipe got fd 1 because stdout was closed): clear it.
-    bool ready = out_w.get() == STDOUT_FILENO ? ::fcntl(STDOUT_FILENO, F_SETFD, 0) == 0
-                                              : ::dup2(out_w.get(), STDOUT_FILENO) >= 0;
-    if (ready) ::execv(argv[0], const_cast<char* const*>(argv));
-    int e = errno;
-    ssize_t ignored = ::write(err_w.get(), &e, sizeof e);
-    (void)ignored;
-    ::_exit(127);  // never return into the caller (STYLE.md §3)
-  }
-  ChildProcess child(pid);
-  out_w.reset();
-  err_w.reset();
-  auto text = read_all(out_r.get());
-  if (!text) return text.error();
-  auto err = read_all(err_r.get());
-  if (!err) return err.error();
-  auto status = child.wait();
-  if (!status) return status.error();
-  if (err->size() == sizeof(int)) {
-    int e;
-    std::memcpy(&e, err->data(), sizeof e);
-    return Error{"cannot execute " + loader + ": " + std::strerror(e)};
-  }
-  if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
-    return Error{loader + " --list-diagnostics " + describe_status(*status) +
+  auto run = run_child({loader, "--list-diagnostics"});
+  if (!run) return run.error();
+  if (!WIFEXITED(run->status) || WEXITSTATUS(run->status) != 0)
+    return Error{loader + " --list-diagnostics " + describe_status(run->status) +
                  " (glibc before 2.34 has no --list-diagnostics)"};
-  auto d = parse_ld_diagnostics(*text);
+  auto d = parse_ld_diagnostics(run->output);
   if (!d) return Error{loader + ": " + d.error().message};
   return d;
 }

@@ -1,52 +1,31 @@
 // The shims at run time: in a child process with a runner's environment, vgpu-smi loads libcuda.so.1 and
 // libnvidia-ml.so.1 as Ollama does and checks that CUDA and NVML agree on count, name, UUID, PCI bus id
 // and memory (tools/vgpu-smi). Its verdict and its lines become the finding's evidence.
-#include <fcntl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <filesystem>
 #include <sstream>
 
 #include "checks.h"
-#include "fd.h"
+#include "child.h"
 
 namespace vgpu::doctor {
-namespace fs = std::filesystem;
 
 void check_shims(const Install& in, Report& r, const std::string& smi) {
   if (smi.empty() || in.backend_dirs.empty()) return;
   auto env = runner_environment(in, in.backend_dirs.front());
   env["VGPU_SYSFS_ROOT"] = in.sysfs_root;
-  std::vector<std::string> envs;
-  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
-  std::vector<char*> e;
-  for (auto& s : envs) e.push_back(s.data());
-  e.push_back(nullptr);
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return;
-  Fd rd(fds[0]), wr(fds[1]);
-  std::string path = smi;
-  char* argv[] = {path.data(), nullptr};
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    if (::dup2(wr.fd, 1) < 0 || ::dup2(wr.fd, 2) < 0 || ::chdir("/") != 0) ::_exit(126);
-    ::execve(argv[0], argv, e.data());
-    ::_exit(127);
+  ChildOptions co;
+  co.inherit_env = false;
+  for (const auto& [k, v] : env) co.env.push_back(k + "=" + v);
+  co.cwd = "/";
+  co.merge_stderr = true;
+  auto run = run_child({smi}, co);
+  if (!run) {  // vgpu-smi itself did not start: a fault of this tool's installation, not of Ollama's
+    r.facts["shims at run time"]["vgpu-smi"] = run.error().message;
+    return;
   }
-  ::close(wr.fd);
-  wr.fd = -1;
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(rd.fd, buf, sizeof buf)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  int status = 0;
-  while (pid > 0 && ::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  int status = run->status;
+  const std::string& out = run->output;
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
   std::vector<std::string> lines;
   std::istringstream ls(out);

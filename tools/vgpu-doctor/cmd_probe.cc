@@ -1,57 +1,17 @@
 #include "cmd_probe.h"
 
-#include <fcntl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
 
+#include "child.h"
 #include "elf_file.h"
 
 namespace vgpu::doctor {
 namespace fs = std::filesystem;
 namespace {
-
-struct ChildResult {
-  int status = -1;
-  std::string out;
-};
-
-// Runs `argv` with environment `env`, stdout and stderr together through a pipe; no shell.
-ChildResult run_child(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
-  ChildResult r;
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return r;
-  std::vector<std::string> envs;
-  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
-  std::vector<char*> a, e;
-  for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-  a.push_back(nullptr);
-  for (const auto& s : envs) e.push_back(const_cast<char*>(s.c_str()));
-  e.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    if (::dup2(fds[1], 1) < 0 || ::dup2(fds[1], 2) < 0 || ::chdir("/") != 0) ::_exit(126);
-    ::execve(a[0], a.data(), e.data());
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    r.out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fds[0]);
-  if (pid > 0)
-    while (::waitpid(pid, &r.status, 0) < 0 && errno == EINTR) {
-    }
-  return r;
-}
 
 std::string runner_path(const char* argv0) {
   std::error_code ec;
@@ -93,8 +53,18 @@ int run_probe(const CheckOptions& o, const char* argv0) {
   int gpus_total = 0;
   for (const std::string& dir : in->backend_dirs) {
     auto env = runner_environment(*in, dir);
-    ChildResult r = run_child({runner, in->lib_ollama, in->lib_ollama + "/" + dir}, env);
-    std::istringstream lines(r.out);
+    ChildOptions co;
+    co.inherit_env = false;
+    for (const auto& [k, v] : env) co.env.push_back(k + "=" + v);
+    co.cwd = "/";
+    co.merge_stderr = true;
+    auto run = run_child({runner, in->lib_ollama, in->lib_ollama + "/" + dir}, co);
+    if (!run) {
+      std::fprintf(stderr, "vgpu-doctor: %s\n", run.error().message.c_str());
+      return 3;
+    }
+    const ChildResult& r = *run;
+    std::istringstream lines(r.output);
     int gpus = 0;
     std::vector<std::string> devices, reasons;
     for (std::string line; std::getline(lines, line);) {
@@ -117,9 +87,7 @@ int run_probe(const CheckOptions& o, const char* argv0) {
     std::printf("\n%s: %d GPU(s)\n", dir.c_str(), gpus);
     for (const std::string& d : devices) std::printf("  %s\n", d.c_str());
     bool crashed = !WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0;
-    if (crashed)
-      std::printf("  the runner %s\n", WIFSIGNALED(r.status) ? ("was killed by signal " + std::to_string(WTERMSIG(r.status))).c_str()
-                                                             : ("exited with status " + std::to_string(WEXITSTATUS(r.status))).c_str());
+    if (crashed) std::printf("  the runner %s\n", describe_status(r.status).c_str());
     if (gpus == 0 && reasons.empty()) {
       // ggml does not report a backend that fails to load (Ollama's era B is silent about it): ask the
       // loader model why the directory's backend library cannot load in this runner's environment.
