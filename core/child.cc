@@ -2,50 +2,17 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
-#include "fd.h"
+extern char** environ;
 
 namespace vgpu {
 namespace {
-
-// A forked child that is always reaped: killed and waited for if the caller gives up on it early.
-class ChildProcess {
- public:
-  explicit ChildProcess(pid_t pid) : pid_(pid) {}
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-  ~ChildProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      wait();
-    }
-  }
-  Result<int> wait() {
-    int status = 0;
-    pid_t r;
-    do r = ::waitpid(pid_, &status, 0);
-    while (r < 0 && errno == EINTR);
-    pid_ = -1;
-    if (r < 0) return Error{std::string("waitpid: ") + std::strerror(errno)};
-    return status;
-  }
-
- private:
-  pid_t pid_;
-};
-
-bool make_pipe(Fd& r, Fd& w) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return false;
-  r.fd = fds[0];
-  w.fd = fds[1];
-  return true;
-}
 
 Result<std::string> read_all(int fd) {
   std::string out;
@@ -59,8 +26,30 @@ Result<std::string> read_all(int fd) {
   }
 }
 
-// dup2 onto itself would keep O_CLOEXEC (the pipe got that number because it was closed): clear it.
-bool redirect(int from, int to) { return from == to ? ::fcntl(to, F_SETFD, 0) == 0 : ::dup2(from, to) >= 0; }
+Result<int> reap(pid_t pid) {
+  int status = 0;
+  pid_t r;
+  do r = ::waitpid(pid, &status, 0);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) return Error{std::string("waitpid: ") + std::strerror(errno)};
+  return status;
+}
+
+// posix_spawn's attributes and file actions, released on every path out.
+struct SpawnSetup {
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  SpawnSetup() {
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+  }
+  ~SpawnSetup() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+};
 
 }  // namespace
 
@@ -70,44 +59,60 @@ std::string describe_status(int status) {
   return "stopped";
 }
 
-Result<ChildResult> run_child(const std::vector<std::string>& argv, const ChildOptions& o) {
+Result<Child> Child::start(const std::vector<std::string>& argv, const ChildOptions& o) {
   if (argv.empty()) return Error{"run_child: no program"};
-  Fd out_r, out_w, err_r, err_w;  // output; the errno of a failed exec (closed by a successful one)
-  if (!make_pipe(out_r, out_w) || !make_pipe(err_r, err_w)) return Error{std::string("pipe: ") + std::strerror(errno)};
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Error{std::string("pipe: ") + std::strerror(errno)};
+  Fd out_r(fds[0]), out_w(fds[1]);
   std::vector<char*> args, envp;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   for (const std::string& e : o.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) return Error{std::string("fork: ") + std::strerror(errno)};
-  if (pid == 0) {
-    bool ready = redirect(out_w.fd, STDOUT_FILENO) && (!o.merge_stderr || ::dup2(STDOUT_FILENO, STDERR_FILENO) >= 0) &&
-                 (o.cwd.empty() || ::chdir(o.cwd.c_str()) == 0);
-    if (ready) {
-      if (o.inherit_env) ::execv(args[0], args.data());
-      else ::execve(args[0], args.data(), envp.data());
-    }
-    int e = errno;
-    ssize_t ignored = ::write(err_w.fd, &e, sizeof e);
-    (void)ignored;
-    ::_exit(127);  // never return into the caller (STYLE.md §3)
+  SpawnSetup s;
+  // dup2 clears O_CLOEXEC on the target; glibc (>= 2.29) also clears it when the pipe already is fd 1.
+  int rc = posix_spawn_file_actions_adddup2(&s.actions, out_w.fd, STDOUT_FILENO);
+  if (rc == 0 && o.merge_stderr) rc = posix_spawn_file_actions_adddup2(&s.actions, STDOUT_FILENO, STDERR_FILENO);
+  if (rc == 0 && !o.cwd.empty()) rc = posix_spawn_file_actions_addchdir_np(&s.actions, o.cwd.c_str());
+  // The child starts with default signal handling and an empty mask, whatever the caller set.
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  if (rc == 0) rc = posix_spawnattr_setsigmask(&s.attr, &none);
+  if (rc == 0) rc = posix_spawnattr_setsigdefault(&s.attr, &all);
+  if (rc == 0) rc = posix_spawnattr_setflags(&s.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  if (rc != 0) return Error{std::string("posix_spawn setup: ") + std::strerror(rc)};
+  pid_t pid = -1;
+  rc = ::posix_spawn(&pid, args[0], &s.actions, &s.attr, args.data(), o.inherit_env ? environ : envp.data());
+  // glibc's posix_spawn reports a failed exec (and a failed chdir or dup2) as its return value.
+  if (rc != 0) return Error{"cannot execute " + argv[0] + ": " + std::strerror(rc)};
+  return Child(pid, std::move(out_r));
+}
+
+Child::~Child() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    (void)reap(pid_);
   }
-  ChildProcess child(pid);
-  ::close(out_w.fd), out_w.fd = -1;
-  ::close(err_w.fd), err_w.fd = -1;
-  auto text = read_all(out_r.fd);
+}
+
+Result<ChildResult> Child::finish() {
+  if (pid_ <= 0) return Error{"finish: the child was already finished"};
+  auto text = read_all(out_.fd);
+  out_ = Fd();
+  pid_t pid = pid_;
+  pid_ = -1;
+  if (!text) ::kill(pid, SIGKILL);  // it might be blocked writing to a pipe nobody reads
+  auto status = reap(pid);
   if (!text) return text.error();
-  auto err = read_all(err_r.fd);
-  if (!err) return err.error();
-  auto status = child.wait();
   if (!status) return status.error();
-  if (err->size() == sizeof(int)) {
-    int e;
-    std::memcpy(&e, err->data(), sizeof e);
-    return Error{"cannot execute " + argv[0] + ": " + std::strerror(e)};
-  }
   return ChildResult{*status, std::move(*text)};
+}
+
+Result<ChildResult> run_child(const std::vector<std::string>& argv, const ChildOptions& o) {
+  auto child = Child::start(argv, o);
+  if (!child) return child.error();
+  return child->finish();
 }
 
 }  // namespace vgpu

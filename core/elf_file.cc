@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,8 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace vgpu {
 namespace {
@@ -43,6 +46,33 @@ Result<ElfInfo> read_elf(const std::string& path) {
   ElfPtr elf(elf_begin(fd.fd, ELF_C_READ, nullptr));
   if (!elf) return elf_error(path, "not readable as ELF");
   return read_from(std::move(elf), path);
+}
+
+Result<std::shared_ptr<const ElfInfo>> ElfCache::read(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Error{"cannot open " + path + ": " + std::strerror(errno)};
+  Key key{st.st_dev, st.st_ino, st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec};
+  {
+    std::lock_guard lock(mu_);
+    auto it = files_.find(key);
+    if (it != files_.end()) {
+      if (it->second->path == path) return it->second;
+      auto copy = std::make_shared<ElfInfo>(*it->second);  // the same file under another name: errors name this one
+      copy->path = path;
+      return std::shared_ptr<const ElfInfo>(std::move(copy));
+    }
+  }
+  auto elf = read_elf(path);
+  if (!elf) return elf.error();
+  auto shared = std::make_shared<const ElfInfo>(std::move(elf.value()));
+  std::lock_guard lock(mu_);
+  files_.emplace(key, shared);
+  return shared;
+}
+
+size_t ElfCache::size() const {
+  std::lock_guard lock(mu_);
+  return files_.size();
 }
 
 Result<ElfInfo> parse_elf(std::span<const unsigned char> bytes, const std::string& name) {
@@ -85,6 +115,23 @@ Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
     const char* s = elf_strptr(elf.get(), link, off);
     return s ? s : "";
   };
+  // String tables copied once each (libelf's buffers end with elf_end); symbols hold views into them.
+  auto tables = std::make_shared<std::map<size_t, std::vector<char>>>();
+  info.strings = tables;
+  auto view = [&](size_t link, size_t off) -> std::string_view {
+    auto it = tables->find(link);
+    if (it == tables->end()) {
+      std::vector<char> bytes;
+      if (Elf_Scn* scn = elf_getscn(elf.get(), link))
+        if (Elf_Data* d = elf_getdata(scn, nullptr); d && d->d_buf)
+          bytes.assign(static_cast<const char*>(d->d_buf), static_cast<const char*>(d->d_buf) + d->d_size);
+      it = tables->emplace(link, std::move(bytes)).first;
+    }
+    const std::vector<char>& b = it->second;
+    if (off >= b.size()) return {};
+    size_t n = strnlen(b.data() + off, b.size() - off);
+    return n == b.size() - off ? std::string_view() : std::string_view(b.data() + off, n);  // unterminated: none
+  };
 
   if (dynamic) {
     Elf_Data* d = elf_getdata(dynamic, nullptr);
@@ -105,7 +152,7 @@ Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
   }
 
   // Version index -> (name, file) for definitions (file empty) and requirements.
-  std::map<unsigned, std::pair<std::string, std::string>> versions;
+  std::map<unsigned, std::pair<std::string_view, std::string_view>> versions;
   if (verdef) {
     Elf_Data* d = elf_getdata(verdef, nullptr);
     if (!d) return elf_error(path, "unreadable .gnu.version_d");
@@ -115,9 +162,9 @@ Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
       if (!gelf_getverdef(d, static_cast<int>(off), &vd)) return elf_error(path, "bad version definition");
       GElf_Verdaux aux;
       if (vd.vd_cnt && gelf_getverdaux(d, static_cast<int>(off + vd.vd_aux), &aux)) {
-        std::string name = str(verdef_link, aux.vda_name);
-        versions[vd.vd_ndx] = {name, ""};
-        info.version_defs.push_back(name);
+        std::string_view name = view(verdef_link, aux.vda_name);
+        versions[vd.vd_ndx] = {name, {}};
+        info.version_defs.emplace_back(name);
       }
       if (!vd.vd_next) break;
       off += vd.vd_next;
@@ -130,14 +177,15 @@ Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
     for (int guard = 0; guard < 65536; ++guard) {
       GElf_Verneed vn;
       if (!gelf_getverneed(d, static_cast<int>(off), &vn)) return elf_error(path, "bad version requirement");
-      ElfVersionNeed need{str(verneed_link, vn.vn_file), {}};
+      std::string_view file = view(verneed_link, vn.vn_file);
+      ElfVersionNeed need{std::string(file), {}};
       size_t aoff = off + vn.vn_aux;
       for (unsigned i = 0; i < vn.vn_cnt; ++i) {
         GElf_Vernaux aux;
         if (!gelf_getvernaux(d, static_cast<int>(aoff), &aux)) return elf_error(path, "bad version requirement entry");
-        std::string name = str(verneed_link, aux.vna_name);
-        versions[aux.vna_other] = {name, need.file};
-        need.names.push_back(name);
+        std::string_view name = view(verneed_link, aux.vna_name);
+        versions[aux.vna_other] = {name, file};
+        need.names.emplace_back(name);
         if (!aux.vna_next) break;
         aoff += aux.vna_next;
       }
@@ -159,7 +207,7 @@ Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
         if (!gelf_getsym(d, static_cast<int>(i), &sym)) break;
         if (GELF_ST_BIND(sym.st_info) == STB_LOCAL && sym.st_shndx != SHN_UNDEF &&
             (GELF_ST_TYPE(sym.st_info) == STT_FUNC || GELF_ST_TYPE(sym.st_info) == STT_OBJECT))
-          info.local_defined.push_back(str(symtab_link, sym.st_name));
+          info.local_defined.push_back(view(symtab_link, sym.st_name));
       }
     }
   }
@@ -171,11 +219,13 @@ Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
     GElf_Shdr sh;
     gelf_getshdr(dynsym, &sh);
     size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+    // sh_size is the file's word, not a promise: never reserve more than the data really holds.
+    info.symbols.reserve(std::min(n, d->d_size / (info.elf_class == ELFCLASS32 ? sizeof(Elf32_Sym) : sizeof(Elf64_Sym))));
     for (size_t i = 1; i < n; ++i) {
       GElf_Sym sym;
       if (!gelf_getsym(d, static_cast<int>(i), &sym)) return elf_error(path, "bad dynamic symbol");
       ElfSymbol s;
-      s.name = str(dynsym_link, sym.st_name);
+      s.name = view(dynsym_link, sym.st_name);
       s.defined = sym.st_shndx != SHN_UNDEF;
       s.binding = GELF_ST_BIND(sym.st_info);
       s.type = GELF_ST_TYPE(sym.st_info);
@@ -193,7 +243,7 @@ Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
           }
         }
       }
-      info.symbols.push_back(std::move(s));
+      info.symbols.push_back(s);
     }
   }
   return info;
@@ -204,34 +254,45 @@ Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
 std::vector<MissingImport> missing_imports(const ElfInfo& consumer, const std::string& provider_name,
                                            const ElfInfo& provider, const std::string& unversioned_prefix) {
   std::vector<MissingImport> out;
+  auto wanted = [&](const ElfSymbol& s) {
+    if (s.defined) return false;
+    if (!s.version.empty()) return s.version_file == provider_name;
+    return !unversioned_prefix.empty() && s.name.rfind(unversioned_prefix, 0) == 0;
+  };
+  // The imports to check, then the provider's definitions of just those names, in .dynsym order: one
+  // pass over each symbol table (a consumer imports hundreds of symbols from providers that define
+  // thousands, and a check meets libc.so.6 once per object that needs it).
+  std::unordered_map<std::string_view, std::vector<const ElfSymbol*>> defs;
+  for (const ElfSymbol& s : consumer.symbols)
+    if (wanted(s)) defs.try_emplace(s.name);
+  if (defs.empty()) return out;
+  for (const ElfSymbol& p : provider.symbols)
+    if (p.defined)
+      if (auto it = defs.find(p.name); it != defs.end()) it->second.push_back(&p);
+  std::unordered_set<std::string_view> local;
+  if (!provider.local_defined.empty()) local.insert(provider.local_defined.begin(), provider.local_defined.end());
   for (const ElfSymbol& s : consumer.symbols) {
-    if (s.defined) continue;
-    bool versioned = !s.version.empty() && s.version_file == provider_name;
-    bool unversioned = s.version.empty() && !unversioned_prefix.empty() && s.name.rfind(unversioned_prefix, 0) == 0;
-    if (!versioned && !unversioned) continue;
-    MissingImport m{s.name, versioned ? s.version : "", ""};
+    if (!wanted(s)) continue;
+    bool versioned = !s.version.empty();
+    MissingImport m{std::string(s.name), std::string(s.version), ""};
     const ElfSymbol* def = nullptr;
     const ElfSymbol* any = nullptr;  // same name, any version
-    for (const ElfSymbol& p : provider.symbols) {
-      if (p.name != s.name) continue;
-      if (!p.defined) continue;
-      any = &p;
-      if (!versioned || p.version == s.version) {
-        def = &p;
+    for (const ElfSymbol* p : defs.at(s.name)) {
+      any = p;
+      if (!versioned || p->version == s.version) {
+        def = p;
         break;
       }
     }
     if (versioned && provider.version_defs.empty()) {
       m.reason = "provider has no version information (glibc aborts in check_match)";
     } else if (!any) {
-      bool local = std::find(provider.local_defined.begin(), provider.local_defined.end(), s.name) !=
-                   provider.local_defined.end();
-      m.reason = local ? "defined but local: the provider's version script does not export it" : "not exported";
+      m.reason = local.count(s.name) ? "defined but local: the provider's version script does not export it" : "not exported";
     } else if (!def) {
       bool node = false;
       for (const std::string& v : provider.version_defs) node |= v == s.version;
-      m.reason = node ? "exported, but under version " + (any->version.empty() ? std::string("(none)") : any->version)
-                      : "provider has no version node " + s.version;
+      m.reason = node ? "exported, but under version " + (any->version.empty() ? std::string("(none)") : std::string(any->version))
+                      : "provider has no version node " + m.version;
     } else if (def->visibility == 2 /* STV_HIDDEN */ || def->binding == 0 /* STB_LOCAL */) {
       m.reason = "exported but local or hidden";
     } else {

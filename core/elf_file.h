@@ -5,7 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <span>
+#include <string_view>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -13,14 +18,17 @@
 
 namespace vgpu {
 
+// The strings of a symbol are views into string tables the ElfInfo holds (ElfInfo::strings), so that
+// reading a library of thousands of symbols allocates per table, not per symbol. They live as long as
+// some copy of the ElfInfo they came from.
 struct ElfSymbol {
-  std::string name;
+  std::string_view name;
   bool defined = false;      // st_shndx != SHN_UNDEF
   unsigned binding = 0;      // STB_*
   unsigned type = 0;         // STT_*
   unsigned visibility = 0;   // STV_*
-  std::string version;       // version name ("libcudart.so.12"), empty when none
-  std::string version_file;  // undefined symbols: the DT_NEEDED file the version is required from
+  std::string_view version;       // version name ("libcudart.so.12"), empty when none
+  std::string_view version_file;  // undefined symbols: the DT_NEEDED file the version is required from
   bool version_hidden = false;  // defined as name@version (not the default name@@version)
   bool version_is_base = false; // the BASE definition (index 1): an unversioned symbol of a versioned object
 };
@@ -41,10 +49,11 @@ struct ElfInfo {
   bool has_rpath = false, has_runpath = false;
   bool nodeflib = false;  // DF_1_NODEFLIB: ld.so skips ld.so.cache and the default directories for its deps
   std::vector<ElfSymbol> symbols;          // .dynsym, index 0 excluded
-  std::vector<std::string> local_defined;  // .symtab (if not stripped, and only for objects that define versions):
-                                           // defined symbols a version script kept local
+  std::vector<std::string_view> local_defined;  // .symtab (if not stripped, and only for objects that define
+                                                // versions): defined symbols a version script kept local
   std::vector<std::string> version_defs;   // .gnu.version_d names, BASE first (empty: no versioning)
   std::vector<ElfVersionNeed> version_needs;
+  std::shared_ptr<const void> strings;     // owns the string tables the views above point into
 
   const ElfSymbol* find_defined(const std::string& name, const std::string& version) const;
 };
@@ -53,6 +62,20 @@ struct ElfInfo {
 Result<ElfInfo> read_elf(const std::string& path);
 // Parses an ELF image held in memory (the fuzz target's entry; `name` labels errors).
 Result<ElfInfo> parse_elf(std::span<const unsigned char> bytes, const std::string& name = "<memory>");
+
+// Parsed files by identity (device, inode, size, modification time), so that a check that models one
+// loader per backend directory parses a shared dependency (libggml-base.so, libc.so.6, a shim) once.
+// A file changed on disk is a different key and is read again. Thread-safe.
+class ElfCache {
+ public:
+  Result<std::shared_ptr<const ElfInfo>> read(const std::string& path);
+  size_t size() const;
+
+ private:
+  using Key = std::tuple<uint64_t, uint64_t, int64_t, int64_t, int64_t>;  // dev, ino, size, mtime s, ns
+  mutable std::mutex mu_;
+  std::map<Key, std::shared_ptr<const ElfInfo>> files_;
+};
 
 // A versioned or unversioned import of `consumer` that `provider` does not satisfy the way glibc's
 // check_match would: wrong or missing version node, symbol absent, local/hidden, or the provider has no

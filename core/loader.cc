@@ -38,24 +38,34 @@ std::vector<std::string> split(const std::string& list, const char* seps) {
 
 LoaderModel::LoaderModel(LoaderPlatform platform, LoaderContext context)
     : platform_(std::move(platform)), context_(std::move(context)) {
+  if (!context_.elf_cache) context_.elf_cache = std::make_shared<ElfCache>();
   // ld.so is in every process before anything is searched; a DT_NEEDED on its SONAME finds it loaded.
-  if (!platform_.rtld.empty()) {
-    if (auto elf = read_elf(platform_.rtld)) {
-      auto obj = std::make_unique<LoadedObject>();
-      obj->path = platform_.rtld;
-      obj->elf = std::move(elf.value());
+  struct stat st {};
+  if (!platform_.rtld.empty() && ::stat(platform_.rtld.c_str(), &st) == 0) {
+    if (auto elf = context_.elf_cache->read(platform_.rtld)) {
+      auto obj = open_object(platform_.rtld, st, std::move(elf.value()));
       obj->names.push_back(platform_.rtld);
       objects_.push_back(std::move(obj));
     }
   }
 }
 
-Result<LoadedObject*> LoaderModel::preload(const std::string& path) {
-  auto elf = read_elf(path);
-  if (!elf) return elf.error();
+std::unique_ptr<LoadedObject> LoaderModel::open_object(const std::string& path, const struct stat& st,
+                                                       std::shared_ptr<const ElfInfo> elf) {
   auto obj = std::make_unique<LoadedObject>();
   obj->path = path;
-  obj->elf = std::move(elf.value());
+  obj->elf = std::move(elf);
+  obj->dev = st.st_dev;
+  obj->ino = st.st_ino;
+  return obj;
+}
+
+Result<LoadedObject*> LoaderModel::preload(const std::string& path) {
+  struct stat st {};
+  auto elf = context_.elf_cache->read(path);
+  if (!elf) return elf.error();
+  ::stat(path.c_str(), &st);
+  auto obj = open_object(path, st, std::move(elf.value()));
   obj->names.push_back(path);
   LoadedObject* p = obj.get();
   objects_.push_back(std::move(obj));
@@ -107,26 +117,33 @@ bool LoaderModel::try_file(const std::string& path, const std::string& source, R
     r.tried.push_back({source, path, "not found"});
     return false;
   }
-  auto elf = read_elf(path);
+  auto elf = context_.elf_cache->read(path);
   if (!elf) {
     r.tried.push_back({source, path, "not an ELF file: " + elf.error().message});
     return false;
   }
-  if (elf->elf_class != platform_.elf_class) {
-    r.tried.push_back({source, path, elf->elf_class == ELFCLASS32 ? "wrong ELF class (32-bit)" : "wrong ELF class"});
+  const ElfInfo& info = *elf.value();
+  if (info.elf_class != platform_.elf_class) {
+    r.tried.push_back({source, path, info.elf_class == ELFCLASS32 ? "wrong ELF class (32-bit)" : "wrong ELF class"});
     return false;
   }
-  if (elf->machine != platform_.machine) {
-    r.tried.push_back({source, path, "wrong machine (e_machine " + std::to_string(elf->machine) + ")"});
+  if (info.machine != platform_.machine) {
+    r.tried.push_back({source, path, "wrong machine (e_machine " + std::to_string(info.machine) + ")"});
     return false;
   }
   r.tried.push_back({source, path, "found"});
   r.found = true;
   r.path = path;
   r.how = source;
-  auto obj = std::make_unique<LoadedObject>();
-  obj->path = path;
-  obj->elf = std::move(elf.value());
+  // _dl_map_object_from_fd: the same file already loaded under another name is not loaded twice.
+  for (auto& o : objects_)
+    if (o->dev == static_cast<unsigned long long>(st.st_dev) && o->ino == static_cast<unsigned long long>(st.st_ino)) {
+      r.path = o->path;
+      r.how = source + ", the same file as " + o->path + ", already loaded";
+      r.object = o.get();
+      return true;
+    }
+  auto obj = open_object(path, st, std::move(elf.value()));
   r.object = obj.get();
   objects_.push_back(std::move(obj));
   return true;
@@ -163,7 +180,7 @@ Resolution LoaderModel::map_object(const std::string& name, LoadedObject* loader
   }
   // _dl_map_object: a loaded object whose SONAME is the name is reused, and the name added to it.
   for (auto& o : objects_)
-    if (!o->elf.soname.empty() && o->elf.soname == name) {
+    if (!o->elf->soname.empty() && o->elf->soname == name) {
       o->names.push_back(name);
       r.found = true, r.path = o->path, r.how = "already loaded (SONAME match: " + o->path + ")", r.object = o.get();
       return r;
@@ -175,25 +192,25 @@ Resolution LoaderModel::map_object(const std::string& name, LoadedObject* loader
     return r;
   }
   LoadedObject* requester = loader ? loader : main_;
-  bool has_runpath = requester && requester->elf.has_runpath;
+  bool has_runpath = requester && requester->elf->has_runpath;
   if (!has_runpath) {
     bool did_main = false;
     for (LoadedObject* l = requester; l; l = l->loader) {
-      if (l->elf.has_rpath && search_list(name, l->elf.rpath, l, "RPATH of " + l->path, r)) break;
+      if (l->elf->has_rpath && search_list(name, l->elf->rpath, l, "RPATH of " + l->path, r)) break;
       did_main |= l == main_;
     }
-    if (!r.found && !did_main && main_ && main_->elf.has_rpath)
-      search_list(name, main_->elf.rpath, main_, "RPATH of " + main_->path, r);
+    if (!r.found && !did_main && main_ && main_->elf->has_rpath)
+      search_list(name, main_->elf->rpath, main_, "RPATH of " + main_->path, r);
   } else {
     for (LoadedObject* l = requester; l; l = l->loader)
-      if (l->elf.has_rpath)
+      if (l->elf->has_rpath)
         r.notes.push_back("RPATH of " + l->path + " ignored: " + requester->path + " has RUNPATH");
   }
   if (!r.found && !context_.ld_library_path.empty())
     search_list(name, context_.ld_library_path, main_, "LD_LIBRARY_PATH", r);
-  if (!r.found && has_runpath) search_list(name, requester->elf.runpath, requester, "RUNPATH of " + requester->path, r);
+  if (!r.found && has_runpath) search_list(name, requester->elf->runpath, requester, "RUNPATH of " + requester->path, r);
   // elf/dl-load.c: the cache and the default directories are skipped for an object linked -z nodeflib.
-  bool nodeflib = requester && requester->elf.nodeflib;
+  bool nodeflib = requester && requester->elf->nodeflib;
   if (!r.found && nodeflib) r.notes.push_back(requester->path + " is linked -z nodeflib: ld.so.cache and the default directories are not searched");
   if (!r.found && !nodeflib && context_.cache_lookup) {
     if (auto cached = context_.cache_lookup(name)) try_file(*cached, "ld.so.cache", r);
@@ -219,7 +236,7 @@ Resolution LoaderModel::load(const std::string& name, LoadedObject* caller) {
   while (!queue.empty()) {
     LoadedObject* o = queue.front();
     queue.pop_front();
-    for (const std::string& needed : o->elf.needed) {
+    for (const std::string& needed : o->elf->needed) {
       size_t n = objects_.size();
       Resolution d = map_object(needed, o);
       if (d.found && objects_.size() > n) {

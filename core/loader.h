@@ -3,7 +3,8 @@
 // vgpu-doctor can say for every dependency where it was found and why, and for every failure what was
 // tried in order. The search order is glibc 2.36's _dl_map_object (elf/dl-load.c):
 //   0. a name with '/' is opened as given ($ORIGIN/$LIB/$PLATFORM expanded);
-//   1. an object already loaded under that name or with that SONAME is reused (_dl_name_match_p);
+//   1. an object already loaded under that name or with that SONAME is reused (_dl_name_match_p), and
+//      so is one whose file (device and inode) a search step opens again (_dl_file_id_match_p);
 //   2. DT_RPATH of the requesting object, then of the object that loaded it, and on up to the main
 //      program, then the main program's, but only when the requesting object has no DT_RUNPATH;
 //   3. LD_LIBRARY_PATH;
@@ -16,6 +17,8 @@
 // Platform facts ($LIB, $PLATFORM, hwcaps subdirectories, default directories) come from the loader
 // itself (ld.so --list-diagnostics), never from constants.
 #pragma once
+
+#include <sys/stat.h>
 
 #include <functional>
 #include <memory>
@@ -42,6 +45,8 @@ struct LoaderContext {
   std::string cwd;              // for relative and empty path entries
   // /etc/ld.so.cache lookup for a soname, as _dl_load_cache_lookup answers it; empty: no cache.
   std::function<std::optional<std::string>(const std::string&)> cache_lookup;
+  // Parsed files shared between models (one per backend directory in a check); null: a private one.
+  std::shared_ptr<ElfCache> elf_cache;
 };
 
 // One place the loader looked.
@@ -63,7 +68,8 @@ struct Resolution {
 
 struct LoadedObject {
   std::string path;                 // as opened (symbolic links not resolved, as ld.so keeps it)
-  ElfInfo elf;
+  std::shared_ptr<const ElfInfo> elf;
+  unsigned long long dev = 0, ino = 0;  // the file's identity, as _dl_map_object_from_fd compares it
   LoadedObject* loader = nullptr;   // the object whose dependency (or dlopen) brought this one in
   std::vector<std::string> names;   // names it was requested by, plus its SONAME once matched
   std::vector<Resolution> deps;     // its DT_NEEDED, resolved
@@ -89,6 +95,8 @@ class LoaderModel {
  private:
   Resolution map_object(const std::string& name, LoadedObject* loader);
   LoadedObject* find_loaded(const std::string& name);
+  std::unique_ptr<LoadedObject> open_object(const std::string& path, const struct stat& st,
+                                            std::shared_ptr<const ElfInfo> elf);
   // Tries `name` in each directory of `path_list`; records each step under `source`.
   bool search_list(const std::string& name, const std::string& path_list, const LoadedObject* owner,
                    const std::string& source, Resolution& r);

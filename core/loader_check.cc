@@ -29,8 +29,8 @@ std::map<std::string, std::string> parse_ld_so_list(const std::string& output, c
   return m;
 }
 
-Result<RealResolution> ld_so_list(const std::string& ld_so, const std::string& object,
-                                  const std::vector<std::string>& env, const std::string& cwd) {
+Result<PendingLdSoList> PendingLdSoList::start(const std::string& ld_so, const std::string& object,
+                                               const std::vector<std::string>& env, const std::string& cwd) {
   // Trace mode as ldd runs it: unlike `ld.so --list`, it goes on past a missing dependency and lists it
   // as "not found" (elf/rtld.c, LD_TRACE_LOADED_OBJECTS).
   ChildOptions o;
@@ -39,13 +39,26 @@ Result<RealResolution> ld_so_list(const std::string& ld_so, const std::string& o
   o.env.push_back("LD_TRACE_LOADED_OBJECTS=1");
   o.cwd = cwd;
   o.merge_stderr = true;
-  auto run = run_child({ld_so, object}, o);
+  auto child = Child::start({ld_so, object}, o);
+  if (!child) return child.error();
+  return PendingLdSoList(std::move(child.value()), cwd);
+}
+
+Result<RealResolution> PendingLdSoList::result() {
+  auto run = child_.finish();
   if (!run) return run.error();
   RealResolution r;
   r.output = std::move(run->output);
   r.exit_status = WIFEXITED(run->status) ? WEXITSTATUS(run->status) : 128 + WTERMSIG(run->status);
-  r.paths = parse_ld_so_list(r.output, cwd);
+  r.paths = parse_ld_so_list(r.output, cwd_);
   return r;
+}
+
+Result<RealResolution> ld_so_list(const std::string& ld_so, const std::string& object,
+                                  const std::vector<std::string>& env, const std::string& cwd) {
+  auto pending = PendingLdSoList::start(ld_so, object, env, cwd);
+  if (!pending) return pending.error();
+  return pending->result();
 }
 
 }  // namespace vgpu

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "child.h"
 #include "result.h"
 
 namespace vgpu {
@@ -21,6 +22,19 @@ struct RealResolution {
 // `env` is the child's whole environment ("NAME=value"); `cwd` its working directory.
 Result<RealResolution> ld_so_list(const std::string& ld_so, const std::string& object,
                                   const std::vector<std::string>& env, const std::string& cwd);
+
+// The same, started now and read later, so that the real loader runs while the model does.
+class PendingLdSoList {
+ public:
+  static Result<PendingLdSoList> start(const std::string& ld_so, const std::string& object,
+                                       const std::vector<std::string>& env, const std::string& cwd);
+  Result<RealResolution> result();
+
+ private:
+  PendingLdSoList(Child child, std::string cwd) : child_(std::move(child)), cwd_(std::move(cwd)) {}
+  Child child_;
+  std::string cwd_;
+};
 
 // Parses ld.so's trace output ("name => path (0x...)", "name => not found", "name (0x...)" for an object
 // opened under the very name asked for, which is relative to `cwd`).

@@ -3,6 +3,8 @@
 // real loader run in the same environment.
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <set>
 
 #include "checks.h"
@@ -19,8 +21,16 @@ bool is_backend(const std::string& file) {
          file.rfind("libggml-base", 0) != 0 && file.rfind("libggml-cpu", 0) != 0;
 }
 
-void check_backend(const Install& in, const std::string& dir, const std::string& lib, Report& r) {
-  auto env = runner_environment(in, dir);
+// One backend library, with the real loader already resolving it in a child while the model does.
+struct Backend {
+  std::string dir, lib;
+  std::map<std::string, std::string> env;
+  std::optional<PendingLdSoList> real;
+};
+
+void check_backend(const Install& in, Backend& b, Report& r) {
+  const std::string &dir = b.dir, &lib = b.lib;
+  auto& env = b.env;
   std::string llp = env.count("LD_LIBRARY_PATH") ? env["LD_LIBRARY_PATH"] : "";
   auto loader = make_loader(llp, "/");
   if (!loader) {
@@ -53,13 +63,13 @@ void check_backend(const Install& in, const std::string& dir, const std::string&
           r.findings.push_back({"resolve.empty_runpath_entry", Severity::warning, o->path,
                                 o->path + " has an empty search-path entry, which ld.so reads as the current directory "
                                           "(the runner's is inherited: \"/\" under systemd, anything in a shell)",
-                                {"RUNPATH \"" + o->elf.runpath + "\" [" + o->path + "]", n},
+                                {"RUNPATH \"" + o->elf->runpath + "\" [" + o->path + "]", n},
                                 "run Ollama from a directory that holds no libraries, or rebuild without the trailing ':'"});
       // Per-symbol version check of what o imports from this provider (elf_file.h missing_imports).
       std::string prefix = d.name == "libcuda.so.1" ? "cu" : "";
       // One finding per provider, naming every symbol; the registration entry points first, since a
       // fatbin that cannot register is what kills the backend at load.
-      auto missing = missing_imports(o->elf, d.name, d.object->elf, prefix);
+      auto missing = missing_imports(*o->elf, d.name, *d.object->elf, prefix);
       std::stable_partition(missing.begin(), missing.end(),
                             [](const MissingImport& m) { return m.symbol.rfind("__cuda", 0) == 0; });
       if (!missing.empty()) {
@@ -74,22 +84,19 @@ void check_backend(const Install& in, const std::string& dir, const std::string&
         r.findings.push_back(std::move(f));
       }
       // ELF sanity of the provider.
-      if (d.object->elf.soname.empty())
+      if (d.object->elf->soname.empty())
         r.findings.push_back({"elf.no_soname", Severity::warning, d.path, d.path + " has no SONAME", {}, ""});
-      else if (d.object->elf.soname != d.name && d.name.find('/') == std::string::npos)
+      else if (d.object->elf->soname != d.name && d.name.find('/') == std::string::npos)
         r.findings.push_back({"elf.soname_mismatch", Severity::warning, d.path,
-                              d.path + " is installed as " + d.name + " but its SONAME is " + d.object->elf.soname,
-                              {"DT_SONAME " + d.object->elf.soname}, ""});
+                              d.path + " is installed as " + d.name + " but its SONAME is " + d.object->elf->soname,
+                              {"DT_SONAME " + d.object->elf->soname}, ""});
     }
   }
   r.tree.push_back(std::move(node));
 
   // The model against the real loader, in the same environment.
-  std::vector<std::string> envv;
-  for (const auto& [k, v] : env) envv.push_back(k + "=" + v);
-  static const Result<std::string> rtld = program_interpreter("/proc/self/exe");
-  if (!rtld) return;
-  auto real = ld_so_list(rtld.value(), lib, envv, "/");
+  if (!b.real) return;
+  auto real = b.real->result();
   if (!real) return;
   for (const auto& o : loader->objects())
     for (const Resolution& d : o->deps) {
@@ -108,11 +115,24 @@ void check_backend(const Install& in, const std::string& dir, const std::string&
 }  // namespace
 
 void check_libraries(const Install& in, Report& r) {
+  std::vector<Backend> backends;
   for (const std::string& dir : in.backend_dirs) {
     std::error_code ec;
+    std::vector<std::string> libs;
     for (const auto& e : fs::directory_iterator(in.lib_ollama + "/" + dir, ec))
-      if (is_backend(e.path().filename().string())) check_backend(in, dir, e.path().string(), r);
+      if (is_backend(e.path().filename().string())) libs.push_back(e.path().string());
+    std::sort(libs.begin(), libs.end());
+    for (std::string& lib : libs) backends.push_back({dir, std::move(lib), runner_environment(in, dir), std::nullopt});
   }
+  // The real loader first, one child per backend, so that it works while the model does.
+  static const Result<std::string> rtld = program_interpreter("/proc/self/exe");
+  if (rtld)
+    for (Backend& b : backends) {
+      std::vector<std::string> envv;
+      for (const auto& [k, v] : b.env) envv.push_back(k + "=" + v);
+      if (auto p = PendingLdSoList::start(rtld.value(), b.lib, envv, "/")) b.real.emplace(std::move(p.value()));
+    }
+  for (Backend& b : backends) check_backend(in, b, r);
 }
 
 }  // namespace vgpu::doctor

@@ -10,8 +10,11 @@
 
 namespace vgpu::doctor {
 
-void check_shims(const Install& in, Report& r, const std::string& smi) {
-  if (smi.empty() || in.backend_dirs.empty()) return;
+ShimsCheck ShimsCheck::start(const Install& in, const std::string& smi) {
+  ShimsCheck c;
+  if (smi.empty() || in.backend_dirs.empty()) return c;
+  c.smi_ = smi;
+  c.dir_ = in.backend_dirs.front();
   auto env = runner_environment(in, in.backend_dirs.front());
   env["VGPU_SYSFS_ROOT"] = in.sysfs_root;
   ChildOptions co;
@@ -19,7 +22,17 @@ void check_shims(const Install& in, Report& r, const std::string& smi) {
   for (const auto& [k, v] : env) co.env.push_back(k + "=" + v);
   co.cwd = "/";
   co.merge_stderr = true;
-  auto run = run_child({smi}, co);
+  auto child = Child::start({smi}, co);
+  if (child) c.child_.emplace(std::move(child.value()));
+  else c.start_error_ = child.error().message;
+  return c;
+}
+
+void ShimsCheck::finish(Report& r) {
+  if (smi_.empty()) return;
+  const std::string& smi = smi_;
+  auto run = child_ ? child_->finish() : Result<ChildResult>(Error{start_error_});
+  child_.reset();
   if (!run) {  // vgpu-smi itself did not start: a fault of this tool's installation, not of Ollama's
     r.facts["shims at run time"]["vgpu-smi"] = run.error().message;
     return;
@@ -30,8 +43,7 @@ void check_shims(const Install& in, Report& r, const std::string& smi) {
   std::vector<std::string> lines;
   std::istringstream ls(out);
   for (std::string l; std::getline(ls, l);) lines.push_back(l);
-  r.facts["shims at run time"]["vgpu-smi"] = "exit " + std::to_string(code) + " [runner environment of " +
-                                             in.backend_dirs.front() + "]";
+  r.facts["shims at run time"]["vgpu-smi"] = "exit " + std::to_string(code) + " [runner environment of " + dir_ + "]";
   if (code == 0) return;
   bool no_device = out.find("no CUDA device") != std::string::npos;
   r.findings.push_back({code == 3 ? "shims.not_loadable" : no_device ? "shims.no_device" : "shims.disagree",

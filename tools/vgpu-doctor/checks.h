@@ -10,6 +10,9 @@
 //   check_shims.cc      in a child with the runner's environment, CUDA and NVML agree (vgpu-smi).
 #pragma once
 
+#include <optional>
+
+#include "child.h"
 #include "install.h"
 #include "report.h"
 
@@ -19,6 +22,15 @@ void check_links(const Install& in, Report& r);
 void check_libraries(const Install& in, Report& r);
 void check_env(const Install& in, Report& r);
 void check_stub(const Install& in, Report& r);
-void check_shims(const Install& in, Report& r, const std::string& vgpu_smi);
+// Started before the other checks and finished after them: vgpu-smi runs in its child meanwhile.
+class ShimsCheck {
+ public:
+  static ShimsCheck start(const Install& in, const std::string& vgpu_smi);
+  void finish(Report& r);
+
+ private:
+  std::string smi_, dir_, start_error_;
+  std::optional<Child> child_;
+};
 
 }  // namespace vgpu::doctor

@@ -27,6 +27,7 @@ void setup_check(CLI::App& app, CheckOptions& o) {
 }
 
 int run_check(const CheckOptions& o, const char* argv0) {
+  prefetch_loader_facts();  // the loader's facts come in while the rules load and the install is found
   auto in = discover_install(o, argv0);
   if (!in) {
     std::fprintf(stderr, "vgpu-doctor: %s\n", in.error().message.c_str());
@@ -43,16 +44,14 @@ int run_check(const CheckOptions& o, const char* argv0) {
   std::string dirs;
   for (const auto& d : in->backend_dirs) dirs += (dirs.empty() ? "" : ", ") + d;
   r.facts["install"]["backend_dirs"] = dirs.empty() ? "(none)" : dirs;
+  std::error_code ec;
+  std::filesystem::path smi = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "vgpu-smi";
+  ShimsCheck shims = ShimsCheck::start(*in, !ec && std::filesystem::exists(smi, ec) ? smi.string() : "");
   check_links(*in, r);
   check_libraries(*in, r);
   check_env(*in, r);
   check_stub(*in, r);
-  {
-    std::error_code ec;
-    std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    std::filesystem::path smi = self.parent_path() / "vgpu-smi";
-    check_shims(*in, r, !ec && std::filesystem::exists(smi, ec) ? smi.string() : "");
-  }
+  shims.finish(r);
 
   std::string text = o.format == "json"       ? render_json(r)
                      : o.format == "markdown" ? render_markdown(r)

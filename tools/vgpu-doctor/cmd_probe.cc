@@ -104,7 +104,7 @@ int run_probe(const CheckOptions& o, const char* argv0) {
               reasons.push_back(f + " cannot load: " + d.name + ", needed by " + obj->path + ", is not found "
                                 "on the runner's path (vgpu-doctor check lists where it looked)");
             } else if (d.object) {
-              for (const MissingImport& m : missing_imports(obj->elf, d.name, d.object->elf, d.name == "libcuda.so.1" ? "cu" : ""))
+              for (const MissingImport& m : missing_imports(*obj->elf, d.name, *d.object->elf, d.name == "libcuda.so.1" ? "cu" : ""))
                 reasons.push_back(f + " cannot load: " + m.symbol + (m.version.empty() ? "" : "@" + m.version) +
                                   ", imported by " + obj->path + ", is not provided by " + d.path + ": " + m.reason);
             }

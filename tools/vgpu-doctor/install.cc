@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
+#include <mutex>
 
 #include "ld_cache.h"
 #include "ld_diagnostics.h"
@@ -183,21 +185,60 @@ std::map<std::string, std::string> runner_environment(const Install& in, const s
 
 namespace vgpu::doctor {
 
+namespace {
+
+// What every loader model of a run shares: the loader's own platform facts (a child process) and
+// ld.so.cache. Gathered once, on a thread of its own when prefetch_loader_facts() asks early.
+struct LoaderFacts {
+  Result<LdDiagnostics> diag;
+  std::shared_ptr<Result<LdCache>> cache;
+};
+
+std::shared_future<std::shared_ptr<const LoaderFacts>>& loader_facts_future() {
+  static std::shared_future<std::shared_ptr<const LoaderFacts>> f;
+  return f;
+}
+
+std::shared_ptr<const LoaderFacts> gather_loader_facts() {
+  return std::make_shared<const LoaderFacts>(
+      LoaderFacts{query_ld_diagnostics(), std::make_shared<Result<LdCache>>(read_ld_cache("/etc/ld.so.cache"))});
+}
+
+const LoaderFacts& loader_facts() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (!loader_facts_future().valid()) loader_facts_future() = std::async(std::launch::deferred, gather_loader_facts).share();
+  });
+  return *loader_facts_future().get();
+}
+
+}  // namespace
+
+void prefetch_loader_facts() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (!loader_facts_future().valid()) loader_facts_future() = std::async(std::launch::async, gather_loader_facts).share();
+  });
+}
+
 Result<LoaderModel> make_loader(const std::string& ld_library_path, const std::string& cwd) {
-  static const Result<LdDiagnostics> diag = query_ld_diagnostics();
+  const LoaderFacts& facts = loader_facts();
+  const Result<LdDiagnostics>& diag = facts.diag;
   if (!diag) return Error{"ld.so --list-diagnostics: " + diag.error().message};
-  static const auto cache = std::make_shared<Result<LdCache>>(read_ld_cache("/etc/ld.so.cache"));
+  std::shared_ptr<Result<LdCache>> cache = facts.cache;
   LoaderPlatform p;
   p.platform = diag->platform;
   p.lib = diag->lib;
   p.hwcaps_subdirs = diag->hwcaps_subdirs;
   p.system_dirs = diag->system_dirs;
   p.rtld = diag->raw.count("path.rtld") ? diag->raw.at("path.rtld") : "";
+  static const auto elf_cache = std::make_shared<ElfCache>();  // one parse per file for the whole check
   LoaderContext c;
   c.ld_library_path = ld_library_path;
   c.cwd = cwd;
+  c.elf_cache = elf_cache;
   LdCacheHost host = ld_cache_host(diag.value());
-  c.cache_lookup = [host](const std::string& soname) -> std::optional<std::string> {
+  c.cache_lookup = [host, cache](const std::string& soname) -> std::optional<std::string> {
     if (!cache->ok()) return std::nullopt;
     const LdCacheEntry* e = ld_cache_lookup(cache->value(), soname, host);
     return e ? std::optional<std::string>(e->value) : std::nullopt;

@@ -49,6 +49,9 @@ std::map<std::string, std::string> runner_environment(const Install& in, const s
 
 // A loader model of this machine's ld.so (its --list-diagnostics and /etc/ld.so.cache) for a process
 // with `ld_library_path` running in `cwd` (Ollama's runners inherit the server's, "/" under systemd).
+// Starts gathering what every loader model needs (ld.so --list-diagnostics, /etc/ld.so.cache) on a
+// thread, so that it overlaps the work before the first make_loader. Optional.
+void prefetch_loader_facts();
 Result<LoaderModel> make_loader(const std::string& ld_library_path, const std::string& cwd = "/");
 
 }  // namespace vgpu::doctor
