@@ -12,8 +12,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
-#include <unordered_map>
-#include <unordered_set>
+#include <mutex>
 
 namespace vgpu {
 namespace {
@@ -28,6 +27,42 @@ Error elf_error(const std::string& path, const char* what) {
 }
 
 }  // namespace
+
+namespace {
+uint32_t gnu_hash_of(std::string_view s) {
+  uint32_t h = 5381;
+  for (unsigned char c : s) h = h * 33 + c;
+  return h;
+}
+}  // namespace
+
+std::vector<const ElfSymbol*> ElfInfo::defined_named(std::string_view name) const {
+  std::vector<const ElfSymbol*> out;
+  uint32_t h = gnu_hash_of(name);
+  if (!gnu_hash.buckets.empty()) {
+    // elf/dl-lookup.c do_lookup_x: the bucket gives the first symbol of the chain; chain values are the
+    // hashes with the low bit marking the chain's end. symbols[] starts at dynsym index 1.
+    uint32_t i = gnu_hash.buckets[h % gnu_hash.buckets.size()];
+    if (i < gnu_hash.symoffset) return out;
+    for (; i - gnu_hash.symoffset < gnu_hash.chain.size() && i >= 1 && i - 1 < symbols.size(); ++i) {
+      uint32_t c = gnu_hash.chain[i - gnu_hash.symoffset];
+      const ElfSymbol& sym = symbols[i - 1];
+      if ((c | 1) == (h | 1) && sym.defined && sym.name == name) out.push_back(&sym);
+      if (c & 1) break;
+    }
+    return out;
+  }
+  DefinedIndex& ix = *defined_index_;
+  std::call_once(ix.built, [&] {
+    for (size_t i = 0; i < symbols.size(); ++i)
+      if (symbols[i].defined) ix.entries.emplace_back(gnu_hash_of(symbols[i].name), static_cast<uint32_t>(i));
+    std::sort(ix.entries.begin(), ix.entries.end());
+  });
+  auto it = std::lower_bound(ix.entries.begin(), ix.entries.end(), std::pair<uint32_t, uint32_t>(h, 0));
+  for (; it != ix.entries.end() && it->first == h; ++it)
+    if (symbols[it->second].name == name) out.push_back(&symbols[it->second]);
+  return out;
+}
 
 const ElfSymbol* ElfInfo::find_defined(const std::string& name, const std::string& version) const {
   for (const ElfSymbol& s : symbols)
@@ -96,7 +131,7 @@ Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
   info.machine = eh.e_machine;
   info.type = eh.e_type;
 
-  Elf_Scn *symtab = nullptr, *dynsym = nullptr, *versym = nullptr, *verdef = nullptr, *verneed = nullptr, *dynamic = nullptr;
+  Elf_Scn *gnu_hash = nullptr, *symtab = nullptr, *dynsym = nullptr, *versym = nullptr, *verdef = nullptr, *verneed = nullptr, *dynamic = nullptr;
   size_t symtab_link = 0, dynsym_link = 0, verdef_link = 0, verneed_link = 0, dynamic_link = 0;
   for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(elf.get(), scn));) {
     GElf_Shdr sh;
@@ -108,6 +143,7 @@ Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
       case SHT_GNU_verdef: verdef = scn, verdef_link = sh.sh_link; break;
       case SHT_GNU_verneed: verneed = scn, verneed_link = sh.sh_link; break;
       case SHT_DYNAMIC: dynamic = scn, dynamic_link = sh.sh_link; break;
+      case SHT_GNU_HASH: gnu_hash = scn; break;
       default: break;
     }
   }
@@ -246,6 +282,32 @@ Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
       info.symbols.push_back(s);
     }
   }
+
+  // .gnu.hash: nbuckets, symoffset, bloom_size, bloom_shift, the bloom words (ELF-class-sized), the
+  // buckets, then one chain word per hashed symbol. Anything out of bounds: ignored, not trusted.
+  if (gnu_hash) {
+    Elf_Data* d = elf_rawdata(gnu_hash, nullptr);
+    size_t word = info.elf_class == ELFCLASS32 ? 4 : 8;
+    if (d && d->d_buf && d->d_size >= 16) {
+      const auto* w = static_cast<const unsigned char*>(d->d_buf);
+      auto u32 = [&](size_t off) {
+        uint32_t v;
+        std::memcpy(&v, w + off, 4);
+        return v;
+      };
+      uint32_t nbuckets = u32(0), symoffset = u32(4), bloom = u32(8);
+      size_t buckets_at = 16 + size_t{bloom} * word, chain_at = buckets_at + size_t{nbuckets} * 4;
+      if (nbuckets > 0 && bloom < d->d_size && nbuckets < d->d_size && chain_at <= d->d_size &&
+          symoffset <= info.symbols.size() + 1) {
+        info.gnu_hash.symoffset = symoffset;
+        info.gnu_hash.buckets.resize(nbuckets);
+        std::memcpy(info.gnu_hash.buckets.data(), w + buckets_at, size_t{nbuckets} * 4);
+        size_t nchain = std::min((d->d_size - chain_at) / 4, info.symbols.size() + 1 - symoffset);
+        info.gnu_hash.chain.resize(nchain);
+        if (nchain) std::memcpy(info.gnu_hash.chain.data(), w + chain_at, nchain * 4);
+      }
+    }
+  }
   return info;
 }
 
@@ -259,25 +321,13 @@ std::vector<MissingImport> missing_imports(const ElfInfo& consumer, const std::s
     if (!s.version.empty()) return s.version_file == provider_name;
     return !unversioned_prefix.empty() && s.name.rfind(unversioned_prefix, 0) == 0;
   };
-  // The imports to check, then the provider's definitions of just those names, in .dynsym order: one
-  // pass over each symbol table (a consumer imports hundreds of symbols from providers that define
-  // thousands, and a check meets libc.so.6 once per object that needs it).
-  std::unordered_map<std::string_view, std::vector<const ElfSymbol*>> defs;
-  for (const ElfSymbol& s : consumer.symbols)
-    if (wanted(s)) defs.try_emplace(s.name);
-  if (defs.empty()) return out;
-  for (const ElfSymbol& p : provider.symbols)
-    if (p.defined)
-      if (auto it = defs.find(p.name); it != defs.end()) it->second.push_back(&p);
-  std::unordered_set<std::string_view> local;
-  if (!provider.local_defined.empty()) local.insert(provider.local_defined.begin(), provider.local_defined.end());
   for (const ElfSymbol& s : consumer.symbols) {
     if (!wanted(s)) continue;
     bool versioned = !s.version.empty();
     MissingImport m{std::string(s.name), std::string(s.version), ""};
     const ElfSymbol* def = nullptr;
     const ElfSymbol* any = nullptr;  // same name, any version
-    for (const ElfSymbol* p : defs.at(s.name)) {
+    for (const ElfSymbol* p : provider.defined_named(s.name)) {
       any = p;
       if (!versioned || p->version == s.version) {
         def = p;
@@ -287,7 +337,9 @@ std::vector<MissingImport> missing_imports(const ElfInfo& consumer, const std::s
     if (versioned && provider.version_defs.empty()) {
       m.reason = "provider has no version information (glibc aborts in check_match)";
     } else if (!any) {
-      m.reason = local.count(s.name) ? "defined but local: the provider's version script does not export it" : "not exported";
+      bool local = std::find(provider.local_defined.begin(), provider.local_defined.end(), s.name) !=
+                   provider.local_defined.end();  // only for what is missing: rare
+      m.reason = local ? "defined but local: the provider's version script does not export it" : "not exported";
     } else if (!def) {
       bool node = false;
       for (const std::string& v : provider.version_defs) node |= v == s.version;

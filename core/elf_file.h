@@ -56,6 +56,25 @@ struct ElfInfo {
   std::shared_ptr<const void> strings;     // owns the string tables the views above point into
 
   const ElfSymbol* find_defined(const std::string& name, const std::string& version) const;
+  // The defined symbols called `name`, in .dynsym order. Looked up in the object's own .gnu.hash, as
+  // ld.so looks it up (a definition missing from it is one ld.so cannot find either); an object without
+  // a usable one gets an index built on first use and shared by copies (thread-safe).
+  std::vector<const ElfSymbol*> defined_named(std::string_view name) const;
+
+  // .gnu.hash (DT_GNU_HASH): empty buckets when the object has none or it is malformed.
+  struct GnuHash {
+    uint32_t symoffset = 0;
+    std::vector<uint32_t> buckets, chain;
+  } gnu_hash;
+
+ private:
+  // (GNU hash of the name, index in symbols) for the defined symbols, sorted: one allocation, and a
+  // lookup is a binary search (glibc's own lookup uses the same hash, from .gnu.hash).
+  struct DefinedIndex {
+    std::once_flag built;
+    std::vector<std::pair<uint32_t, uint32_t>> entries;
+  };
+  mutable std::shared_ptr<DefinedIndex> defined_index_ = std::make_shared<DefinedIndex>();
 };
 
 // Reads `path` (symlinks followed).

@@ -6,6 +6,7 @@
 #include <elf.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <fstream>
 #include <string>
 
@@ -50,6 +51,53 @@ TEST_CASE("versions: definitions, requirements and per-symbol versions") {
       CHECK(s.version_file == "libfix.so.1");
     }
   CHECK(found);
+}
+
+// Every defined symbol of `e`, looked up by name, against a plain scan of its .dynsym.
+static void check_lookup_matches_scan(const ElfInfo& e) {
+  size_t checked = 0;
+  for (const ElfSymbol& s : e.symbols) {
+    if (!s.defined) continue;
+    std::vector<const ElfSymbol*> scan;
+    for (const ElfSymbol& t : e.symbols)
+      if (t.defined && t.name == s.name) scan.push_back(&t);
+    auto got = e.defined_named(s.name);
+    if (got != scan) FAIL_CHECK(e.path << ": lookup of " << s.name << " gives " << got.size() << ", scan " << scan.size());
+    ++checked;
+  }
+  CHECK(checked > 0);
+  CHECK(e.defined_named("vgpu_no_such_symbol_anywhere").empty());
+}
+
+TEST_CASE("defined_named: .gnu.hash lookup and the fallback index agree with a scan") {
+  // The C and C++ runtimes this test runs with: thousands of symbols, several versions of some names.
+  std::vector<std::string> libs;
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);) {
+    auto slash = line.find('/');
+    if (slash == std::string::npos) continue;
+    std::string path = line.substr(slash);
+    if ((path.find("/libc.so.6") != std::string::npos || path.find("/libstdc++.so.6") != std::string::npos) &&
+        std::find(libs.begin(), libs.end(), path) == libs.end())
+      libs.push_back(path);
+  }
+  REQUIRE(!libs.empty());
+  for (const std::string& path : libs) {
+    auto e = read_elf(path);
+    REQUIRE(e.ok());
+    CHECK_FALSE(e->gnu_hash.buckets.empty());
+    check_lookup_matches_scan(*e);
+    ElfInfo without = *e;  // the same symbols through the fallback index
+    without.gnu_hash = {};
+    check_lookup_matches_scan(without);
+  }
+  auto sysv = read_elf(fixture("libfix_sysv/libfix.so.1"));
+  REQUIRE(sysv.ok());
+  CHECK(sysv->gnu_hash.buckets.empty());
+  check_lookup_matches_scan(*sysv);
+  auto c = read_elf(fixture("libfix_consumer.so"));
+  REQUIRE(c.ok());
+  CHECK(missing_imports(*c, "libfix.so.1", *sysv).empty());
 }
 
 TEST_CASE("missing_imports judges each symbol as glibc would") {

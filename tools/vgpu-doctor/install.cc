@@ -48,13 +48,13 @@ Result<Install> discover_install(const CheckOptions& o, const char* argv0) {
   // Rules: --rules-dir, else the installed copy beside the tool, else the source tree it was built from.
   for (const std::string& d : {o.rules_dir, here + "/../share/vgpu/rules", std::string(VGPU_SOURCE_RULES_DIR)}) {
     if (d.empty() || !fs::is_directory(d, ec)) continue;
-    auto rules = load_rules(d);
-    if (!rules) return Error{"rules: " + rules.error().message};
-    in.rules = std::move(rules.value());
     in.rules_dir = fs::weakly_canonical(d, ec).string();
     break;
   }
   if (in.rules_dir.empty()) return Error{"no rules directory (looked for --rules-dir, " + here + "/../share/vgpu/rules)"};
+  auto rules = load_rules(in.rules_dir);
+  if (!rules) return Error{"rules: " + rules.error().message};
+  in.rules = std::move(rules.value());
 
   // Ollama: --ollama-dir, else LibOllamaPath of the ollama on PATH (dir(realpath)/../lib/ollama), else
   // the install script's and the distributions' locations.
@@ -214,6 +214,11 @@ const LoaderFacts& loader_facts() {
 
 }  // namespace
 
+const std::shared_ptr<ElfCache>& shared_elf_cache() {
+  static const auto cache = std::make_shared<ElfCache>();  // one parse per file for the whole run
+  return cache;
+}
+
 void prefetch_loader_facts() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -232,11 +237,10 @@ Result<LoaderModel> make_loader(const std::string& ld_library_path, const std::s
   p.hwcaps_subdirs = diag->hwcaps_subdirs;
   p.system_dirs = diag->system_dirs;
   p.rtld = diag->raw.count("path.rtld") ? diag->raw.at("path.rtld") : "";
-  static const auto elf_cache = std::make_shared<ElfCache>();  // one parse per file for the whole check
   LoaderContext c;
   c.ld_library_path = ld_library_path;
   c.cwd = cwd;
-  c.elf_cache = elf_cache;
+  c.elf_cache = shared_elf_cache();
   LdCacheHost host = ld_cache_host(diag.value());
   c.cache_lookup = [host, cache](const std::string& soname) -> std::optional<std::string> {
     if (!cache->ok()) return std::nullopt;

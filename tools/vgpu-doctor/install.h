@@ -52,6 +52,8 @@ std::map<std::string, std::string> runner_environment(const Install& in, const s
 // Starts gathering what every loader model needs (ld.so --list-diagnostics, /etc/ld.so.cache) on a
 // thread, so that it overlaps the work before the first make_loader. Optional.
 void prefetch_loader_facts();
+// The parsed ELF files every loader model of this run shares.
+const std::shared_ptr<ElfCache>& shared_elf_cache();
 Result<LoaderModel> make_loader(const std::string& ld_library_path, const std::string& cwd = "/");
 
 }  // namespace vgpu::doctor
