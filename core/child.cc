@@ -1,7 +1,9 @@
 #include "child.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <time.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,10 +16,25 @@ extern char** environ;
 namespace vgpu {
 namespace {
 
-Result<std::string> read_all(int fd) {
+long long now_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<long long>(t.tv_sec) * 1000 + t.tv_nsec / 1000000;
+}
+
+// To end of file, or until `deadline_ms` (0: none) passes.
+Result<std::string> read_all(int fd, long long deadline_ms) {
   std::string out;
   char buf[8192];
   for (;;) {
+    if (deadline_ms) {
+      long long left = deadline_ms - now_ms();
+      pollfd p{fd, POLLIN, 0};
+      int r = left > 0 ? ::poll(&p, 1, static_cast<int>(left)) : 0;
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return Error{std::string("poll: ") + std::strerror(errno)};
+      if (r == 0) return Error{"timed out"};
+    }
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Error{std::string("read: ") + std::strerror(errno)};
@@ -86,8 +103,11 @@ Result<Child> Child::start(const std::vector<std::string>& argv, const ChildOpti
   rc = ::posix_spawn(&pid, args[0], &s.actions, &s.attr, args.data(), o.inherit_env ? environ : envp.data());
   // glibc's posix_spawn reports a failed exec (and a failed chdir or dup2) as its return value.
   if (rc != 0) return Error{"cannot execute " + argv[0] + ": " + std::strerror(rc)};
-  return Child(pid, std::move(out_r));
+  return Child(pid, std::move(out_r), o.timeout_ms);
 }
+
+Child::Child(pid_t pid, Fd out, int timeout_ms)
+    : pid_(pid), out_(std::move(out)), deadline_ms_(timeout_ms > 0 ? now_ms() + timeout_ms : 0) {}
 
 Child::~Child() {
   if (pid_ > 0) {
@@ -98,11 +118,11 @@ Child::~Child() {
 
 Result<ChildResult> Child::finish() {
   if (pid_ <= 0) return Error{"finish: the child was already finished"};
-  auto text = read_all(out_.fd);
+  auto text = read_all(out_.fd, deadline_ms_);
   out_ = Fd();
   pid_t pid = pid_;
   pid_ = -1;
-  if (!text) ::kill(pid, SIGKILL);  // it might be blocked writing to a pipe nobody reads
+  if (!text) ::kill(pid, SIGKILL);  // out of time, or blocked writing to a pipe nobody reads
   auto status = reap(pid);
   if (!text) return text.error();
   if (!status) return status.error();

@@ -22,6 +22,7 @@ struct ChildOptions {
   std::vector<std::string> env;      // "NAME=value", used when inherit_env is false
   std::string cwd;                   // empty: the caller's
   bool merge_stderr = false;         // stderr into the same pipe as stdout
+  int timeout_ms = 0;                // > 0: finish() kills the child (SIGKILL) after this long, an Error
 };
 
 struct ChildResult {
@@ -34,7 +35,7 @@ struct ChildResult {
 class Child {
  public:
   static Result<Child> start(const std::vector<std::string>& argv, const ChildOptions& options = {});
-  Child(Child&& o) noexcept : pid_(o.pid_), out_(std::move(o.out_)) { o.pid_ = -1; }
+  Child(Child&& o) noexcept : pid_(o.pid_), out_(std::move(o.out_)), deadline_ms_(o.deadline_ms_) { o.pid_ = -1; }
   Child& operator=(Child&&) = delete;
   Child(const Child&) = delete;
   ~Child();
@@ -42,9 +43,10 @@ class Child {
   Result<ChildResult> finish();
 
  private:
-  Child(pid_t pid, Fd out) : pid_(pid), out_(std::move(out)) {}
+  Child(pid_t pid, Fd out, int timeout_ms);
   pid_t pid_ = -1;
   Fd out_;
+  long long deadline_ms_ = 0;  // CLOCK_MONOTONIC; 0: none
 };
 
 // Runs argv[0] (a path) with `argv` to its end; an Error if it could not be started at all.

@@ -125,6 +125,15 @@ Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
   if (elf_kind(elf.get()) != ELF_K_ELF) return Error{path + ": not an ELF file"};
   GElf_Ehdr eh;
   if (!gelf_getehdr(elf.get(), &eh)) return elf_error(path, "bad ELF header");
+  // ld.so reads the program headers before anything else (elf/dl-load.c open_verify): a file that ends
+  // before them is "cannot read file data" to it, never loadable, however intact its ELF header.
+  size_t phnum = 0;
+  if (elf_getphdrnum(elf.get(), &phnum) != 0) return elf_error(path, "bad program header count");
+  for (size_t i = 0; i < phnum; ++i) {
+    GElf_Phdr ph;
+    if (!gelf_getphdr(elf.get(), static_cast<int>(i), &ph))
+      return Error{path + ": truncated: its program headers run past the end of the file"};
+  }
   ElfInfo info;
   info.path = path;
   info.elf_class = gelf_getclass(elf.get());

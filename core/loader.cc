@@ -119,7 +119,11 @@ bool LoaderModel::try_file(const std::string& path, const std::string& source, R
   }
   auto elf = context_.elf_cache->read(path);
   if (!elf) {
+    // open_verify: only a wrong class or machine is skipped; a file ld.so cannot read as ELF (bad magic,
+    // too short, headers past the end) fails the whole load there ("lose"), and the search stops.
     r.tried.push_back({source, path, "not an ELF file: " + elf.error().message});
+    r.fatal = true;
+    r.notes.push_back("ld.so stops at " + path + ": it cannot read it as ELF, and does not search further");
     return false;
   }
   const ElfInfo& info = *elf.value();
@@ -165,8 +169,8 @@ bool LoaderModel::search_list(const std::string& name, const std::string& path_l
       }
     }
     for (const std::string& sub : platform_.hwcaps_subdirs)
-      if (try_file(join(join(dir, "glibc-hwcaps/" + sub), name), source, r)) return true;
-    if (try_file(join(dir, name), source, r)) return true;
+      if (try_file(join(join(dir, "glibc-hwcaps/" + sub), name), source, r) || r.fatal) return r.found;
+    if (try_file(join(dir, name), source, r) || r.fatal) return r.found;
   }
   return false;
 }
@@ -195,32 +199,32 @@ Resolution LoaderModel::map_object(const std::string& name, LoadedObject* loader
   bool has_runpath = requester && requester->elf->has_runpath;
   if (!has_runpath) {
     bool did_main = false;
-    for (LoadedObject* l = requester; l; l = l->loader) {
+    for (LoadedObject* l = requester; l && !r.fatal; l = l->loader) {
       if (l->elf->has_rpath && search_list(name, l->elf->rpath, l, "RPATH of " + l->path, r)) break;
       did_main |= l == main_;
     }
-    if (!r.found && !did_main && main_ && main_->elf->has_rpath)
+    if (!r.found && !r.fatal && !did_main && main_ && main_->elf->has_rpath)
       search_list(name, main_->elf->rpath, main_, "RPATH of " + main_->path, r);
   } else {
     for (LoadedObject* l = requester; l; l = l->loader)
       if (l->elf->has_rpath)
         r.notes.push_back("RPATH of " + l->path + " ignored: " + requester->path + " has RUNPATH");
   }
-  if (!r.found && !context_.ld_library_path.empty())
+  if (!r.found && !r.fatal && !context_.ld_library_path.empty())
     search_list(name, context_.ld_library_path, main_, "LD_LIBRARY_PATH", r);
-  if (!r.found && has_runpath) search_list(name, requester->elf->runpath, requester, "RUNPATH of " + requester->path, r);
+  if (!r.found && !r.fatal && has_runpath) search_list(name, requester->elf->runpath, requester, "RUNPATH of " + requester->path, r);
   // elf/dl-load.c: the cache and the default directories are skipped for an object linked -z nodeflib.
   bool nodeflib = requester && requester->elf->nodeflib;
   if (!r.found && nodeflib) r.notes.push_back(requester->path + " is linked -z nodeflib: ld.so.cache and the default directories are not searched");
-  if (!r.found && !nodeflib && context_.cache_lookup) {
+  if (!r.found && !r.fatal && !nodeflib && context_.cache_lookup) {
     if (auto cached = context_.cache_lookup(name)) try_file(*cached, "ld.so.cache", r);
     else r.tried.push_back({"ld.so.cache", name, "no entry"});
   }
-  if (!r.found && !nodeflib)
+  if (!r.found && !r.fatal && !nodeflib)
     for (const std::string& dir : platform_.system_dirs) {
       for (const std::string& h : platform_.hwcaps_subdirs)
-        if (try_file(join(join(dir, "glibc-hwcaps/" + h), name), "default directories", r)) break;
-      if (r.found || try_file(join(dir, name), "default directories", r)) break;
+        if (try_file(join(join(dir, "glibc-hwcaps/" + h), name), "default directories", r) || r.fatal) break;
+      if (r.found || r.fatal || try_file(join(dir, name), "default directories", r) || r.fatal) break;
     }
   if (r.found) r.object->names.push_back(name);
   return r;

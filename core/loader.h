@@ -13,7 +13,8 @@
 //   6. the default directories (likewise).
 // In every directory of 2-4 and 6, the glibc-hwcaps subdirectories the loader reports are tried first
 // (elf/dl-hwcaps.c). An empty path entry means the current directory (elf/dl-load.c fillin_rpath). A
-// file of the wrong ELF class or machine is skipped and the search goes on (open_verify).
+// file of the wrong ELF class or machine is skipped and the search goes on; a file that is not ELF at
+// all, or truncated, ends the search with an error (open_verify).
 // Platform facts ($LIB, $PLATFORM, hwcaps subdirectories, default directories) come from the loader
 // itself (ld.so --list-diagnostics), never from constants.
 #pragma once
@@ -59,6 +60,7 @@ struct SearchStep {
 struct Resolution {
   std::string name;            // the DT_NEEDED string (or the dlopen argument)
   bool found = false;
+  bool fatal = false;          // the search stopped at a file ld.so could not read as ELF (not found)
   std::string path;            // the path it is loaded from
   std::string how;             // "already loaded (SONAME match)", "RUNPATH of ...", "LD_LIBRARY_PATH", ...
   std::vector<SearchStep> tried;

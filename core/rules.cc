@@ -588,6 +588,38 @@ bool LogLine::matches(const std::string& line, std::map<std::string, std::string
 }
 
 const Era* RuleSet::find_era(const std::string& id) const { return find_id(eras, id); }
+
+std::optional<std::vector<long>> parse_version(const std::string& v) {
+  std::vector<long> parts;
+  size_t i = v.rfind('v', 0) == 0 ? 1 : 0;
+  while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) {
+    long n = 0;
+    while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i])) && n < 1000000) n = n * 10 + (v[i++] - '0');
+    parts.push_back(n);
+    if (i < v.size() && v[i] == '.') ++i;
+    else break;
+  }
+  if (parts.empty()) return std::nullopt;
+  while (parts.size() < 3) parts.push_back(0);  // "0.30" is "0.30.0"
+  return parts;
+}
+
+const Era* RuleSet::era_for_version(const std::string& version) const {
+  auto v = parse_version(version);
+  if (!v) return nullptr;
+  const Era* best = nullptr;
+  std::vector<long> best_first;
+  for (const Era& e : eras) {
+    std::vector<long> first;
+    if (!e.first_version.empty()) {
+      auto f = parse_version(e.first_version);
+      if (!f) continue;
+      first = *f;
+    }
+    if (first <= *v && (!best || best_first < first)) best = &e, best_first = first;
+  }
+  return best;
+}
 const EnvRule* RuleSet::find_env_rule(const std::string& id) const { return find_id(env_rules, id); }
 const LogLine* RuleSet::find_log_line(const std::string& id) const { return find_id(log_lines, id); }
 const LinkExpectation* RuleSet::find_link(const std::string& id) const { return find_id(links, id); }

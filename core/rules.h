@@ -78,6 +78,9 @@ struct RunnerEnv {  // one step of how an era builds a runner's environment, app
   std::string note;
 };
 
+// "0.12.4" -> {0, 12, 4}; "v0.30.0-rc2" -> {0, 30, 0}; at least three parts; nullopt without a number.
+std::optional<std::vector<long>> parse_version(const std::string& v);
+
 struct Era {
   std::string id, name;
   // The first release of the era; empty for the first era. An installed version belongs to the era
@@ -159,6 +162,9 @@ struct RuleSet {
   std::vector<InstallFact> install_facts;
 
   const Era* find_era(const std::string& id) const;
+  // The era an installed Ollama version belongs to: the one with the greatest first_version not above
+  // it ("0.12.4", "0.30.0-rc2": numeric dot-separated parts, a suffix ignored). Null for an unparsable one.
+  const Era* era_for_version(const std::string& version) const;
   const EnvRule* find_env_rule(const std::string& id) const;
   const LogLine* find_log_line(const std::string& id) const;
   const LinkExpectation* find_link(const std::string& id) const;

@@ -335,3 +335,26 @@ source = "s"
     CHECK(err.rfind(dir + "/e.toml:2:", 0) == 0);
   }
 }
+
+TEST_CASE("rules: an installed version belongs to the era with the greatest first_version not above it") {
+  CHECK(parse_version("0.12.4") == std::vector<long>{0, 12, 4});
+  CHECK(parse_version("v0.30.0-rc2") == std::vector<long>{0, 30, 0});
+  CHECK(parse_version("0.30") == std::vector<long>{0, 30, 0});
+  CHECK_FALSE(parse_version("unknown"));
+  CHECK_FALSE(parse_version(""));
+  auto rules = load_rules(VGPU_RULES_DIR);
+  REQUIRE(rules.ok());
+  auto era = [&](const char* v) {
+    const Era* e = rules->era_for_version(v);
+    return e ? e->id : std::string("none");
+  };
+  // The boundaries of ../shared/research/ollama-discovery.md: <= 0.12.3 A, 0.12.4-0.24 B, >= 0.30 C.
+  CHECK(era("0.1.32") == "A");
+  CHECK(era("0.12.3") == "A");
+  CHECK(era("0.12.4") == "B");
+  CHECK(era("0.24.0") == "B");
+  CHECK(era("0.30.0-rc1") == "C");
+  CHECK(era("0.33.0") == "C");
+  CHECK(era("1.0.0") == "C");
+  CHECK(era("garbage") == "none");
+}

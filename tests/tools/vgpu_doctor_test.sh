@@ -114,6 +114,119 @@ env -i PATH=/usr/bin:/bin "$doctor" check --ollama-dir "$work/root/lib/ollama" -
   --env-file "$work/dropin/vgpu.conf" --sysfs-root "$work/sysfs" --format json >"$work/out" 2>&1 || fail "check after fix exits $?"
 echo "ok: fix turns a bare install into a healthy one (dry run prints, backup kept, idempotent)"
 
+# ---- which Ollama: `ollama -v` of the binary beside lib/ollama decides the era ----
+fake_ollama() {  # fake_ollama VERSION: ROOT/bin/ollama answers -v as Ollama does with no server
+  mkdir -p "$work/root/bin"
+  printf '#!/bin/sh\necho "Warning: could not connect to a running Ollama instance"\necho "Warning: client version is %s"\n' \
+    "$1" >"$work/root/bin/ollama"
+  chmod +x "$work/root/bin/ollama"
+}
+setup
+fake_ollama 0.12.3
+check 0
+has env.ollama_debug.era_a  # an era-A rule: the version, not the layout (A and B look alike), chose A
+echo "ok: ollama -v 0.12.3: era A"
+setup
+fake_ollama 0.33.0
+check 1
+has install.era_mismatch  # a 0.33 binary over an era-B lib/ollama
+echo "ok: ollama -v 0.33.0 over an era-B lib/ollama: install.era_mismatch"
+
+# ---- ELF sanity ----
+cudadir="$work/root/lib/ollama/cuda_v$cuda"
+setup  # truncated: the first 64 bytes of the shim
+head -c 64 "$shims/libvgpu-cublas.so.$cuda" >"$work/libcublas-truncated.so"
+ln -sf "$work/libcublas-truncated.so" "$cudadir/libcublas.so.$cuda"
+check 1
+has elf.bad_candidate
+grep -q "not an ELF file" "$work/out" || fail "the truncated file is not named as such"
+echo "ok: truncated libcublas.so.$cuda: elf.bad_candidate (not an ELF file)"
+setup  # wrong class: a genuine 32-bit i386 shared object (binutils' own i386 emulation, no multilib)
+printf '.globl cudaGetDeviceCount\ncudaGetDeviceCount:\n ret\n' >"$work/f32.s"
+as --32 -o "$work/f32.o" "$work/f32.s"
+ld -m elf_i386 -shared -soname "libcudart.so.$cuda" -o "$work/libcudart32.so" "$work/f32.o"
+ln -sf "$work/libcudart32.so" "$cudadir/libcudart.so.$cuda"
+check 1
+has elf.bad_candidate
+grep -q "wrong ELF class" "$work/out" || fail "the 32-bit file is not named as the wrong class"
+echo "ok: 32-bit libcudart.so.$cuda: elf.bad_candidate (wrong ELF class)"
+setup  # wrong machine: the shim with e_machine patched to AArch64 (183)
+cp "$shims/libvgpu-cublas.so.$cuda" "$work/libcublas-arm.so"
+printf '\xb7\x00' | dd of="$work/libcublas-arm.so" bs=1 seek=18 conv=notrunc status=none
+ln -sf "$work/libcublas-arm.so" "$cudadir/libcublas.so.$cuda"
+check 1
+has elf.bad_candidate
+grep -q "wrong machine (e_machine 183)" "$work/out" || fail "the AArch64 file is not named as the wrong machine"
+echo "ok: AArch64 libcublas.so.$cuda: elf.bad_candidate (wrong machine)"
+other=$((cuda == 12 ? 13 : 12))
+setup  # the other major's runtime installed under this one's name: SONAME and version node both wrong
+ln -sf "$shims/libvgpu-cudart.so.$other" "$cudadir/libcudart.so.$cuda"
+check 1
+has elf.soname_mismatch
+has symbols.missing
+grep -q "provider has no version node libcudart.so.$cuda" "$work/out" || fail "the missing version node is not named"
+echo "ok: libcudart.so.$other installed as libcudart.so.$cuda: elf.soname_mismatch, symbols.missing (no version node)"
+setup  # no SONAME at all
+printf 'int cublasCreate_v2(void** h) { *h = 0; return 0; }\n' >"$work/blas.c"
+cc -shared -fPIC -o "$work/libcublas-nosoname.so" "$work/blas.c"
+ln -sf "$work/libcublas-nosoname.so" "$cudadir/libcublas.so.$cuda"
+check 1
+has elf.no_soname
+echo "ok: libcublas.so.$cuda without a SONAME: elf.no_soname"
+
+# ---- environment ----
+setup
+echo "LD_PRELOAD=$work/nowhere/libvgpu-exec.so" >>"$work/env"
+check 1
+has env.ld_preload.missing
+echo "ok: LD_PRELOAD of a missing file: env.ld_preload.missing"
+setup
+printf '.globl x\nx:\n ret\n' >"$work/p32.s" && as --32 -o "$work/p32.o" "$work/p32.s"
+ld -m elf_i386 -shared -o "$work/libpreload32.so" "$work/p32.o"
+echo "LD_PRELOAD=$work/libpreload32.so" >>"$work/env"
+check 1
+has env.ld_preload.not_elf64
+echo "ok: LD_PRELOAD of a 32-bit object: env.ld_preload.not_elf64"
+# A real NVIDIA driver where the shim is expected: a stand-in libcuda.so.1 that is not vgpu's.
+make_nvidia() {  # make_nvidia DIR: DIR/libcuda.so.1 and libnvidia-ml.so.1 that are not vgpu's
+  mkdir -p "$1"
+  printf 'int cuInit(unsigned f) { (void)f; return 100; }\nint cuDriverGetVersion(int* v) { *v = 12020; return 0; }\n' >"$work/nv.c"
+  cc -shared -fPIC -o "$1/libcuda.so.535.104.05" -Wl,-soname,libcuda.so.1 "$work/nv.c"
+  ln -sf libcuda.so.535.104.05 "$1/libcuda.so.1"
+  printf 'int nvmlInit_v2(void) { return 0; }\n' >"$work/nvml.c"
+  cc -shared -fPIC -o "$1/libnvidia-ml.so.535.104.05" -Wl,-soname,libnvidia-ml.so.1 "$work/nvml.c"
+  ln -sf libnvidia-ml.so.535.104.05 "$1/libnvidia-ml.so.1"
+}
+setup  # ... first on LD_LIBRARY_PATH, ahead of the shims
+make_nvidia "$work/realnv"
+printf 'LD_LIBRARY_PATH=%s:%s\nVGPU_SYSFS_ROOT=%s\n' "$work/realnv" "$work/root/nvidia" "$work/sysfs" >"$work/env"
+check 1
+has env.ld_library_path.real_nvidia
+has link.libcuda
+echo "ok: NVIDIA's libcuda.so.1 ahead of the shim on LD_LIBRARY_PATH: env.ld_library_path.real_nvidia, link.libcuda"
+setup  # ... in place of the shim link itself
+make_nvidia "$work/realnv"
+ln -sf "$work/realnv/libcuda.so.535.104.05" "$work/root/nvidia/libcuda.so.1"
+check 1
+has link.libcuda
+echo "ok: libcuda.so.1 -> NVIDIA's driver where the shim is expected: link.libcuda"
+setup  # the bundled runtime shadowed: a shim copy on LD_LIBRARY_PATH that Ollama's runners never see
+mkdir -p "$work/shadow" && ln -sf "$shims/libvgpu-cudart.so.$cuda" "$work/shadow/libcudart.so.$cuda"
+printf 'LD_LIBRARY_PATH=%s:%s\nVGPU_SYSFS_ROOT=%s\n' "$work/shadow" "$work/root/nvidia" "$work/sysfs" >"$work/env"
+check 0
+has env.ld_library_path.shim_shadowed
+echo "ok: a shim on LD_LIBRARY_PATH behind Ollama's bundled dir: env.ld_library_path.shim_shadowed"
+setup
+echo "CUDA_VISIBLE_DEVICES=1" >>"$work/env"
+check 1
+has env.cuda_visible_devices.hides_device
+echo "ok: CUDA_VISIBLE_DEVICES=1: env.cuda_visible_devices.hides_device"
+setup  # a stray libggml-cuda.so at the top of lib/ollama: loaded twice
+ln -sf "$(realpath "$cudadir/libggml-cuda.so")" "$work/root/lib/ollama/libggml-cuda.so"
+check 1
+has link.ggml_cuda_toplevel
+echo "ok: stray top-level libggml-cuda.so: link.ggml_cuda_toplevel"
+
 setup
 env -i PATH=/usr/bin:/bin "$doctor" check --ollama-dir "$work/root/lib/ollama" --shim-dir "$shims" --env-file "$work/env" \
   --format markdown >"$work/out"

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "checks.h"
 #include "elf_file.h"
@@ -40,11 +41,27 @@ void check_backend(const Install& in, Backend& b, Report& r) {
   Resolution top = loader->load(lib, nullptr);
   if (!top.found) return;  // check_links reports a missing backend library
   TreeNode node{lib + " [runner for " + dir + ", era " + (in.era.empty() ? "?" : in.era) + ", LD_LIBRARY_PATH=" + llp + "]", {}};
-  std::set<std::string> noted_empty;
+  std::set<std::string> noted_empty, bad_seen;
   for (const auto& o : loader->objects()) {
     for (const Resolution& d : o->deps) {
       if (o.get() == top.object || d.object == nullptr || !d.found)
         node.children.push_back({d.name + " => " + (d.found ? d.path + " [" + d.how + "]" : "not found"), {}});
+      // ELF sanity of what the search met: a candidate of the wrong class or machine, truncated or not
+      // ELF at all, is skipped by ld.so (open_verify) and the search goes on.
+      for (const SearchStep& t : d.tried) {
+        bool bad = t.outcome.rfind("wrong ", 0) == 0 || t.outcome.rfind("not an ELF file", 0) == 0;
+        if (!bad || !bad_seen.insert(t.candidate).second) continue;
+        bool unreadable = t.outcome.rfind("not an ELF file", 0) == 0;
+        std::string why = t.outcome;
+        if (size_t at = why.find(t.candidate + ": "); at != std::string::npos) why.erase(at, t.candidate.size() + 2);
+        r.findings.push_back({"elf.bad_candidate", d.found ? Severity::warning : Severity::error, t.candidate,
+                              unreadable ? t.candidate + " cannot be read as ELF (" + why + "): ld.so gives up there, and " +
+                                               d.name + " fails to load"
+                                         : t.candidate + " is skipped by ld.so (" + why + "), so " + d.name +
+                                               (d.found ? " comes from " + d.path + " instead" : " is not loaded at all"),
+                              {"tried " + t.candidate + " [" + t.source + "]: " + t.outcome},
+                              "replace " + t.candidate + " with a 64-bit build for this machine, or remove it (vgpu-doctor fix re-links the shims)"});
+      }
       if (!d.found) {
         Finding f{"resolve.not_found", Severity::error, o->path,
                   d.name + ", needed by " + o->path + ", is found nowhere the " + dir + " runner looks", {},
@@ -98,6 +115,21 @@ void check_backend(const Install& in, Backend& b, Report& r) {
   if (!b.real) return;
   auto real = b.real->result();
   if (!real) return;
+  // Whether it loads at all: ld.so's trace exits non-zero on a file it cannot read (or a bad version).
+  bool model_loads = true;
+  for (const auto& o : loader->objects())
+    for (const Resolution& d : o->deps) model_loads &= d.found;
+  bool real_loads = real->exit_status == 0 && real->output.find("not found") == std::string::npos;
+  if (model_loads != real_loads) {
+    Finding f{"doctor.model_disagrees", Severity::warning, lib,
+              std::string("the real loader ") + (real_loads ? "loads " : "cannot load ") + lib + ", vgpu-doctor's model says it " +
+                  (model_loads ? "can" : "cannot"),
+              {"ld.so exit status " + std::to_string(real->exit_status)}, ""};
+    std::istringstream lines(real->output);
+    for (std::string l; std::getline(lines, l);)
+      if (l.find("error") != std::string::npos || l.find("not found") != std::string::npos) f.evidence.push_back("ld.so: " + l);
+    r.findings.push_back(std::move(f));
+  }
   for (const auto& o : loader->objects())
     for (const Resolution& d : o->deps) {
       auto it = real->paths.find(d.name);
@@ -122,7 +154,7 @@ void check_libraries(const Install& in, Report& r) {
     for (const auto& e : fs::directory_iterator(in.lib_ollama + "/" + dir, ec))
       if (is_backend(e.path().filename().string())) libs.push_back(e.path().string());
     std::sort(libs.begin(), libs.end());
-    for (std::string& lib : libs) backends.push_back({dir, std::move(lib), runner_environment(in, dir), std::nullopt});
+    for (std::string& lib : libs) backends.push_back({dir, std::move(lib), runner_environment(in, dir, RunnerEnv::Phase::model), std::nullopt});
   }
   // The real loader first, one child per backend, so that it works while the model does.
   static const Result<std::string> rtld = program_interpreter("/proc/self/exe");

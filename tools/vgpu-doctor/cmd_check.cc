@@ -40,7 +40,17 @@ int run_check(const CheckOptions& o, const char* argv0) {
   r.facts["install"]["shim_dir"] = in->shim_dir + "  [" + in->shim_dir_origin + "]";
   r.facts["install"]["environment"] = in->env_origin;
   r.facts["install"]["rules"] = in->rules_dir;
+  r.facts["install"]["ollama"] = in->ollama_exe.empty() ? "no ollama on PATH" : in->ollama_exe;
+  r.facts["install"]["ollama_version"] =
+      in->ollama_version.empty() ? "unknown" + (in->ollama_version_note.empty() ? "" : "  [" + in->ollama_version_note + "]")
+                                 : in->ollama_version + "  [" + in->ollama_version_note + "]";
   r.facts["install"]["era"] = in->era.empty() ? "unknown" : in->era + "  [" + in->era_evidence + "]";
+  if (!in->era_on_disk.empty())
+    r.findings.push_back({"install.era_mismatch", Severity::warning, in->lib_ollama,
+                          "the ollama binary is " + in->ollama_version + " (era " + in->era + ") but " + in->lib_ollama +
+                              " has the layout of era " + in->era_on_disk + ": binary and libraries from different releases",
+                          {in->era_evidence},
+                          "unpack one Ollama release (bin/ollama and lib/ollama together), then: vgpu-doctor fix"});
   std::string dirs;
   for (const auto& d : in->backend_dirs) dirs += (dirs.empty() ? "" : ", ") + d;
   r.facts["install"]["backend_dirs"] = dirs.empty() ? "(none)" : dirs;

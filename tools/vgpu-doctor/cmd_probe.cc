@@ -52,7 +52,7 @@ int run_probe(const CheckOptions& o, const char* argv0) {
   std::printf("era %s, %s\n", in->era.empty() ? "?" : in->era.c_str(), in->lib_ollama.c_str());
   int gpus_total = 0;
   for (const std::string& dir : in->backend_dirs) {
-    auto env = runner_environment(*in, dir);
+    auto env = runner_environment(*in, dir, RunnerEnv::Phase::model);
     ChildOptions co;
     co.inherit_env = false;
     for (const auto& [k, v] : env) co.env.push_back(k + "=" + v);

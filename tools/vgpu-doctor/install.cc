@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
 #include <mutex>
 
+#include "child.h"
 #include "ld_cache.h"
 #include "ld_diagnostics.h"
 #include "rule_eval.h"
@@ -39,6 +41,27 @@ std::string find_on_path(const std::string& name) {
 }
 
 }  // namespace
+
+Result<std::string> query_ollama_version(const std::string& exe) {
+  // `ollama -v` asks the server at OLLAMA_HOST for its version and prints the client's own when they
+  // differ or no server answers ("Warning: client version is X"); point it at a closed port so that
+  // the answer is always the binary's own, and never wait on a server.
+  ChildOptions co;
+  co.inherit_env = false;
+  co.env = {"OLLAMA_HOST=127.0.0.1:1", "HOME=/nonexistent", "PATH=/usr/bin:/bin"};
+  co.merge_stderr = true;
+  co.timeout_ms = 5000;
+  auto run = run_child({exe, "-v"}, co);
+  if (!run) return Error{"`" + exe + " -v`: " + run.error().message};
+  for (const char* marker : {"client version is ", "ollama version is "}) {
+    size_t at = run->output.find(marker);
+    if (at == std::string::npos) continue;
+    at += std::strlen(marker);
+    std::string v = run->output.substr(at, run->output.find_first_of(" \n", at) - at);
+    if (parse_version(v)) return v;
+  }
+  return Error{"`" + exe + " -v` printed no version: " + run->output.substr(0, 200)};
+}
 
 Result<Install> discover_install(const CheckOptions& o, const char* argv0) {
   Install in;
@@ -123,8 +146,25 @@ Result<Install> discover_install(const CheckOptions& o, const char* argv0) {
   const EnvVar* sysfs = in.env.find("VGPU_SYSFS_ROOT");
   in.sysfs_root = !o.sysfs_root.empty() ? o.sysfs_root : sysfs ? sysfs->value : "/sys";
 
+  // The binary of this install: <prefix>/bin/ollama beside <prefix>/lib/ollama (the tarball's layout),
+  // else the one on PATH when lib_ollama is its own. Then its version (the surest sign of the era).
+  {
+    fs::path beside = fs::path(in.lib_ollama).parent_path().parent_path() / "bin/ollama";
+    std::string path_lib;
+    if (!in.ollama_exe.empty())
+      path_lib = fs::weakly_canonical(fs::weakly_canonical(in.ollama_exe, ec).parent_path() / "../lib/ollama", ec).string();
+    if (::access(beside.c_str(), X_OK) == 0) in.ollama_exe = beside.string();
+    else if (path_lib != in.lib_ollama) in.ollama_exe.clear();
+  }
+  if (!in.ollama_exe.empty()) {
+    auto v = query_ollama_version(in.ollama_exe);
+    if (v) in.ollama_version = v.value(), in.ollama_version_note = "`" + in.ollama_exe + " -v`";
+    else in.ollama_version_note = v.error().message;
+  }
+
   // The era: the first era_detect whose conditions hold (rules/eras.toml).
   EvalContext ctx = eval_context(in);
+  std::vector<std::string> disk_eras;  // what the files allow
   for (const EraDetect& d : in.rules.era_detects) {
     auto matches = evaluate(d.when, ctx);
     if (matches.empty() && !d.when.empty()) continue;
@@ -137,7 +177,18 @@ Result<Install> discover_install(const CheckOptions& o, const char* argv0) {
       return s;
     }() + ")";
     if (in.era.empty() && !d.eras.empty()) in.era = d.eras.back();  // the newest the evidence allows
+    disk_eras = d.eras;
     break;
+  }
+  // The version decides between the eras the files allow (A and B ship the same layout); a version
+  // whose era the files do not allow means a binary and a lib/ollama from different releases.
+  if (const Era* by_version = in.rules.era_for_version(in.ollama_version)) {
+    std::string why = in.ollama_exe + " -v: " + in.ollama_version + " (era " + by_version->id +
+                      (by_version->first_version.empty() ? "" : ", from " + by_version->first_version) + ")";
+    bool allowed = disk_eras.empty() || std::find(disk_eras.begin(), disk_eras.end(), by_version->id) != disk_eras.end();
+    if (!allowed) in.era_on_disk = in.era;
+    in.era_evidence = why + (in.era_evidence.empty() ? "" : "; files: " + in.era_evidence);
+    in.era = by_version->id;
   }
   return in;
 }
@@ -145,7 +196,7 @@ Result<Install> discover_install(const CheckOptions& o, const char* argv0) {
 EvalContext eval_context(const Install& in) {
   EvalContext ctx;
   ctx.env = &in.env;
-  ctx.facts = {{"lib_ollama", in.lib_ollama}, {"ollama_exe", in.ollama_exe}, {"ollama_version", ""},
+  ctx.facts = {{"lib_ollama", in.lib_ollama}, {"ollama_exe", in.ollama_exe}, {"ollama_version", in.ollama_version},
                {"era", in.era}, {"shim_dir", in.shim_dir}, {"service", "ollama"}};
   ctx.list_facts["backend_dirs"] = in.backend_dirs;
   ctx.shims = shim_names(in.rules);  // what counts as a shim for file_is_shim and provider = "shim"
@@ -157,7 +208,8 @@ EvalContext eval_context(const Install& in) {
 
 namespace vgpu::doctor {
 
-std::map<std::string, std::string> runner_environment(const Install& in, const std::string& backend_dir) {
+std::map<std::string, std::string> runner_environment(const Install& in, const std::string& backend_dir,
+                                                      RunnerEnv::Phase phase) {
   std::map<std::string, std::string> env;
   for (const EnvVar& v : in.env.vars) env[v.name] = v.value;
   const Era* era = in.rules.find_era(in.era);
@@ -165,7 +217,7 @@ std::map<std::string, std::string> runner_environment(const Install& in, const s
   std::map<std::string, std::string> vars = eval_context(in).facts;
   vars["backend_dir"] = in.lib_ollama + "/" + backend_dir;
   for (const RunnerEnv& step : era->runner_env) {
-    if (step.phase != RunnerEnv::Phase::all && step.phase != RunnerEnv::Phase::discovery) continue;
+    if (step.phase != RunnerEnv::Phase::all && step.phase != phase) continue;
     std::string joined;
     for (const std::string& e : step.entries) joined += (joined.empty() ? "" : ":") + expand(e, vars);
     std::string& cur = env[step.var];

@@ -30,12 +30,18 @@ struct Install {
   std::vector<std::string> backend_dirs;  // basenames under lib_ollama holding a libggml-* file
   ServiceEnv env;           // the service's environment
   std::string env_origin;   // "systemd unit and drop-ins", "--env-file F", "/proc/PID/environ"
+  std::string ollama_version;  // from `ollama -v`, "" when unknown
+  std::string ollama_version_note;  // how it was found, or why not
   std::string era;          // "A", "B", "C" or "" when unknown
   std::string era_evidence;
+  std::string era_on_disk;  // the era the files of lib_ollama show, when the version says another one
   RuleSet rules;
   std::string rules_dir;
   std::string sysfs_root;
 };
+
+// The version `exe -v` reports for itself (never a server's), e.g. "0.24.0".
+Result<std::string> query_ollama_version(const std::string& exe);
 
 // Finds everything the check needs; an Error means the doctor itself cannot go on (exit 3).
 Result<Install> discover_install(const CheckOptions& o, const char* argv0);
@@ -45,7 +51,11 @@ EvalContext eval_context(const Install& in);
 
 // The environment the era's runner for `backend_dir` starts with: the service's, with the era's
 // [[era.runner_env]] steps for discovery applied in order (rules/eras.toml).
-std::map<std::string, std::string> runner_environment(const Install& in, const std::string& backend_dir);
+// `phase`: discovery (who loads libcuda.so.1 and NVML to find devices: era A's server itself) or model
+// (who loads the ggml backends: era A's model runners, B's and C's discovery runners too, whose model
+// and discovery steps are the same).
+std::map<std::string, std::string> runner_environment(const Install& in, const std::string& backend_dir,
+                                                      RunnerEnv::Phase phase = RunnerEnv::Phase::discovery);
 
 // A loader model of this machine's ld.so (its --list-diagnostics and /etc/ld.so.cache) for a process
 // with `ld_library_path` running in `cwd` (Ollama's runners inherit the server's, "/" under systemd).
