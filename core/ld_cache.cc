@@ -1,12 +1,15 @@
 #include "ld_cache.h"
 
 #include <fcntl.h>
+#include <glob.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace vgpu {
 namespace {
@@ -321,6 +324,63 @@ const LdCacheEntry* ld_cache_lookup(const LdCache& cache, std::string_view sonam
     else right = middle - 1;
   }
   return best;
+}
+
+namespace {
+
+// elf/ldconfig.c parse_conf: '#' starts a comment; "include PATTERN..." (glob, relative to the
+// including file's directory); "hwcap ..." is obsolete and ignored; anything else is a directory,
+// possibly written "dir=TYPE" (an old form) or with several separated by blanks, commas or colons.
+void read_conf(const std::string& file, int depth, std::vector<std::string>& confs, std::vector<std::string>& dirs) {
+  if (depth > 16 || std::find(confs.begin(), confs.end(), file) != confs.end()) return;  // include loops
+  std::ifstream in(file);
+  if (!in) return;
+  confs.push_back(file);
+  std::string dir_of = file.substr(0, file.rfind('/') + 1);
+  for (std::string line; std::getline(in, line);) {
+    line = line.substr(0, line.find('#'));
+    std::istringstream words(line);
+    std::string first;
+    if (!(words >> first)) continue;
+    if (first == "include") {
+      for (std::string pattern; words >> pattern;) {
+        if (pattern[0] != '/') pattern = dir_of + pattern;
+        glob_t g{};
+        if (::glob(pattern.c_str(), 0, nullptr, &g) == 0)
+          for (size_t i = 0; i < g.gl_pathc; ++i) read_conf(g.gl_pathv[i], depth + 1, confs, dirs);
+        globfree(&g);
+      }
+      continue;
+    }
+    if (first == "hwcap") continue;
+    for (char& c : line)
+      if (c == ',' || c == ':' || c == '\t') c = ' ';
+    std::istringstream entries(line);
+    for (std::string d; entries >> d;) dirs.push_back(d.substr(0, d.find('=')));
+  }
+}
+
+}  // namespace
+
+Result<std::vector<LdCacheStale>> ld_cache_stale_sources(const std::string& cache, const std::string& conf) {
+  struct stat cs {};
+  if (::stat(cache.c_str(), &cs) != 0) return Error{"cannot stat " + cache + ": " + std::strerror(errno)};
+  struct stat fs {};
+  if (::stat(conf.c_str(), &fs) != 0) return Error{"cannot stat " + conf + ": " + std::strerror(errno)};
+  std::vector<std::string> confs, dirs;
+  read_conf(conf, 0, confs, dirs);
+  std::vector<LdCacheStale> out;
+  auto newer = [&](const std::string& path, bool directory) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return;
+    long long d = static_cast<long long>(st.st_mtim.tv_sec) - static_cast<long long>(cs.st_mtim.tv_sec);
+    bool after = st.st_mtim.tv_sec > cs.st_mtim.tv_sec ||
+                 (st.st_mtim.tv_sec == cs.st_mtim.tv_sec && st.st_mtim.tv_nsec > cs.st_mtim.tv_nsec);
+    if (after) out.push_back({path, directory, d});
+  };
+  for (const std::string& c : confs) newer(c, false);
+  for (const std::string& d : dirs) newer(d, true);
+  return out;
 }
 
 }  // namespace vgpu

@@ -88,4 +88,15 @@ const LdCacheEntry* ld_cache_lookup(const LdCache& cache, std::string_view sonam
 // _dl_cache_libcmp (elf/dl-cache.c): the order of the cache, negative/zero/positive.
 int ld_cache_libcmp(const char* p1, const char* p2);
 
+// What ldconfig read to build the cache and that changed after it last ran: `conf` (normally
+// /etc/ld.so.conf), the files its `include` lines name (globs, relative to the including file's
+// directory, as elf/ldconfig.c parse_conf_include does), and the directories they list. Each with its
+// modification time after the cache's. A missing cache or conf is an Error.
+struct LdCacheStale {
+  std::string path;  // the conf file or the listed directory
+  bool directory = false;
+  long long newer_by_s = 0;  // seconds after the cache was written
+};
+Result<std::vector<LdCacheStale>> ld_cache_stale_sources(const std::string& cache, const std::string& conf);
+
 }  // namespace vgpu

@@ -5,6 +5,7 @@
 // ASan+UBSan).
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -330,4 +331,36 @@ TEST_CASE("ld_cache: truncated and corrupted caches are Errors, never crashes") 
     CHECK(err(put32(good, 48 + 4, static_cast<uint32_t>(good.size()))).find("outside") != std::string::npos);  // key
     CHECK(err(put32(good, 48 + 8, 0xfffffff0u)).find("outside") != std::string::npos);     // value
   }
+}
+
+TEST_CASE("ld_cache: a cache older than what ldconfig reads (conf, includes, listed directories) is named") {
+  fs::path root = fs::path(VGPU_TEST_TMP) / "ld-stale";
+  fs::remove_all(root);
+  fs::create_directories(root / "conf.d");
+  fs::create_directories(root / "libs-a");
+  fs::create_directories(root / "libs-b");
+  std::ofstream(root / "ld.so.conf") << "# comment\ninclude conf.d/*.conf\n" << (root / "libs-a").string() << "\n";
+  std::ofstream(root / "conf.d" / "vgpu.conf") << (root / "libs-b").string() << "=libc6, /nonexistent # trailing\n";
+  std::ofstream(root / "ld.so.cache") << "cache";
+  auto set_time = [](const fs::path& p, int offset_s) {
+    fs::last_write_time(p, fs::file_time_type::clock::now() + std::chrono::seconds(offset_s));
+  };
+  for (const char* p : {"ld.so.conf", "conf.d/vgpu.conf", "libs-a", "libs-b"}) set_time(root / p, -100);
+  set_time(root / "ld.so.cache", -10);
+  auto fresh = ld_cache_stale_sources((root / "ld.so.cache").string(), (root / "ld.so.conf").string());
+  REQUIRE(fresh.ok());
+  CHECK(fresh->empty());
+
+  set_time(root / "conf.d" / "vgpu.conf", 0);  // an included file edited after ldconfig ran
+  set_time(root / "libs-b", 0);                // and a library dropped into a directory it lists
+  auto stale = ld_cache_stale_sources((root / "ld.so.cache").string(), (root / "ld.so.conf").string());
+  REQUIRE(stale.ok());
+  REQUIRE(stale->size() == 2);
+  CHECK((*stale)[0].path == (root / "conf.d" / "vgpu.conf").string());
+  CHECK_FALSE((*stale)[0].directory);
+  CHECK((*stale)[1].path == (root / "libs-b").string());
+  CHECK((*stale)[1].directory);
+  CHECK((*stale)[1].newer_by_s >= 9);
+
+  CHECK_FALSE(ld_cache_stale_sources((root / "none").string(), (root / "ld.so.conf").string()).ok());
 }

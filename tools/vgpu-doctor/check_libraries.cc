@@ -10,6 +10,7 @@
 
 #include "checks.h"
 #include "elf_file.h"
+#include "ld_cache.h"
 #include "ld_diagnostics.h"
 #include "loader_check.h"
 
@@ -165,6 +166,19 @@ void check_libraries(const Install& in, Report& r) {
       if (auto p = PendingLdSoList::start(rtld.value(), b.lib, envv, "/")) b.real.emplace(std::move(p.value()));
     }
   for (Backend& b : backends) check_backend(in, b, r);
+
+  // The cache every runner's lookups go through, against what ldconfig built it from.
+  if (auto stale = ld_cache_stale_sources("/etc/ld.so.cache", "/etc/ld.so.conf"); stale && !stale->empty()) {
+    Finding f{"loader.cache_stale", Severity::warning, "/etc/ld.so.cache",
+              "/etc/ld.so.cache is older than " + stale->front().path +
+                  (stale->size() > 1 ? " and " + std::to_string(stale->size() - 1) + " more" : "") +
+                  ": libraries or settings changed since ldconfig last ran are invisible to cache lookups",
+              {}, "sudo ldconfig"};
+    for (const LdCacheStale& s : *stale)
+      f.evidence.push_back(s.path + (s.directory ? " (a directory ld.so.conf lists)" : "") + " changed " +
+                           std::to_string(s.newer_by_s) + " s after the cache was written");
+    r.findings.push_back(std::move(f));
+  }
 }
 
 }  // namespace vgpu::doctor
