@@ -76,6 +76,9 @@ const std::vector<std::string> kListFacts = {"backend_dirs"};
 const std::vector<std::string> kRunnerEnvVars = {"backend_dir", "llama_server_dir", "ggml_backend", "device_id"};
 // What a link's templates may name besides the facts: the file being judged.
 const std::vector<std::string> kLinkVars = {"name", "path", "dir", "shim", "target"};
+// What a [[driver_floor]] template may name (rules/FORMAT.md).
+const std::vector<std::string> kDriverVars = {"backend_dir", "cuda_driver_api", "nvml_driver", "runtime", "cudart_version",
+                                              "required", "cc"};
 
 enum class Type { string, integer, boolean, strings, conditions, tables };
 
@@ -370,7 +373,7 @@ class Loader {
     Entry top(file_, root, "the file",
               {{"schema", Type::integer, true}, {"era", Type::tables, false}, {"era_detect", Type::tables, false},
                {"link", Type::tables, false}, {"env_rule", Type::tables, false}, {"log_line", Type::tables, false},
-               {"install_fact", Type::tables, false}});
+               {"install_fact", Type::tables, false}, {"driver_floor", Type::tables, false}});
     int64_t schema = root.get("schema")->as_integer()->get();
     if (schema != kRulesSchema)
       fail(top.at("schema"), "schema " + std::to_string(schema) + " is not supported by this build (it reads schema " +
@@ -381,6 +384,7 @@ class Loader {
     each(root, "env_rule", [&](const toml::table& t) { env_rule(t); });
     each(root, "log_line", [&](const toml::table& t) { log_line(t); });
     each(root, "install_fact", [&](const toml::table& t) { install_fact(t); });
+    each(root, "driver_floor", [&](const toml::table& t) { driver_floor(t); });
     rules_.files.push_back(path);
   }
 
@@ -509,6 +513,46 @@ class Loader {
   }
   void env_rule(const toml::table& t) { rules_.env_rules.push_back(finding<EnvRule>(t, "[[env_rule]]")); }
   void install_fact(const toml::table& t) { rules_.install_facts.push_back(finding<InstallFact>(t, "[[install_fact]]")); }
+
+  void driver_floor(const toml::table& t) {
+    Entry e(file_, t, "[[driver_floor]]",
+            {{"id", Type::string, true}, {"eras", Type::strings, true}, {"backend_dirs", Type::strings, true},
+             {"min_cuda_driver_api", Type::integer, false}, {"min_nvml_driver", Type::integer, false},
+             {"only_nvidia_runtime", Type::boolean, false}, {"cudart_minor_at_least", Type::integer, false},
+             {"cc_below", Type::string, false}, {"min_ollama_version", Type::string, false},
+             {"severity", Type::string, true}, {"message", Type::string, true}, {"evidence", Type::string, true},
+             {"fix", Type::string, true}, {"source", Type::string, true}});
+    DriverFloor f;
+    f.id = id(e);
+    f.eras = eras(e);
+    f.backend_dirs = e.strs("backend_dirs");
+    if (f.backend_dirs.empty()) fail(e.at("backend_dirs"), "'backend_dirs' in [[driver_floor]] '" + f.id + "' is empty");
+    auto integer = [&](const char* key, long dflt) {
+      const toml::node* n = e.node(key);
+      if (!n) return dflt;
+      int64_t v = n->as_integer()->get();
+      if (v < 0 || v > 1000000) fail(e.at(key), "'" + std::string(key) + "' in [[driver_floor]] '" + f.id + "' is out of range");
+      return static_cast<long>(v);
+    };
+    f.min_cuda_driver_api = integer("min_cuda_driver_api", 0);
+    f.min_nvml_driver = integer("min_nvml_driver", 0);
+    if (!f.min_cuda_driver_api == !f.min_nvml_driver)
+      fail(e.where(), "[[driver_floor]] '" + f.id + "' needs exactly one of min_cuda_driver_api and min_nvml_driver");
+    f.only_nvidia_runtime = e.boolean("only_nvidia_runtime", false);
+    f.cudart_minor_at_least = integer("cudart_minor_at_least", -1);
+    f.cc_below = e.str("cc_below");
+    if (!f.cc_below.empty() && !parse_version(f.cc_below))
+      fail(e.at("cc_below"), "'cc_below' in [[driver_floor]] '" + f.id + "' must be a compute capability like \"7.0\"");
+    f.min_ollama_version = e.str("min_ollama_version");
+    if (!f.min_ollama_version.empty() && !parse_version(f.min_ollama_version))
+      fail(e.at("min_ollama_version"), "'min_ollama_version' in [[driver_floor]] '" + f.id + "' is not a version");
+    f.severity = e.choice("severity", kSeverities, Severity::error);
+    f.message = e.str("message"), f.evidence = e.str("evidence"), f.fix = e.str("fix");
+    for (const char* key : {"message", "evidence", "fix"}) check_template(e, key, with_facts(kDriverVars));
+    f.source = source(e);
+    f.where = e.where();
+    rules_.driver_floors.push_back(std::move(f));
+  }
 
   void log_line(const toml::table& t) {
     Entry e(file_, t, "[[log_line]]",

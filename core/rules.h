@@ -152,6 +152,24 @@ struct InstallFact {
   SourceLoc where;
 };
 
+// What a backend dir's runtime needs of the driver: cudart's own floor on the driver API version
+// (cuDriverGetVersion), and Ollama's floors on the NVIDIA driver branch (nvmlSystemGetDriverVersion).
+// Judged on the answers of the libraries the runner really loads (vgpu-smi in a child).
+struct DriverFloor {
+  std::string id;
+  EraSet eras;
+  std::vector<std::string> backend_dirs;   // the dirs it applies to: ["cuda_v12"]
+  long min_cuda_driver_api = 0;            // 0: none; 13000 = 13.0
+  long min_nvml_driver = 0;                // 0: none; the branch (major), 550
+  bool only_nvidia_runtime = false;        // applies only when the runtime loaded is NVIDIA's, not vgpu's
+  long cudart_minor_at_least = -1;         // -1: always; else only when the bundled libcudart.so.N.<m> has m >= this
+  std::string cc_below;                    // "": always; else only for a device of compute capability below "7.0"
+  std::string min_ollama_version;          // "": the whole era; else from this release (applies when unknown too)
+  Severity severity = Severity::error;
+  std::string message, evidence, fix, source;
+  SourceLoc where;
+};
+
 struct RuleSet {
   std::vector<std::string> files;  // what was loaded, in order
   std::vector<Era> eras;
@@ -160,6 +178,7 @@ struct RuleSet {
   std::vector<EnvRule> env_rules;
   std::vector<LogLine> log_lines;
   std::vector<InstallFact> install_facts;
+  std::vector<DriverFloor> driver_floors;
 
   const Era* find_era(const std::string& id) const;
   // The era an installed Ollama version belongs to: the one with the greatest first_version not above

@@ -59,7 +59,7 @@ TEST_CASE("rules: the shipped rules load and cover the three eras") {
   auto rules = load_rules(VGPU_RULES_DIR);
   INFO((rules ? "" : rules.error().message));
   REQUIRE(rules.ok());
-  CHECK(rules->files.size() == 5);
+  CHECK(rules->files.size() == 6);
   REQUIRE(rules->eras.size() == 3);
   CHECK(rules->find_era("A")->first_version.empty());
   CHECK(rules->find_era("B")->first_version == "0.12.4");
@@ -357,4 +357,53 @@ TEST_CASE("rules: an installed version belongs to the era with the greatest firs
   CHECK(era("0.33.0") == "C");
   CHECK(era("1.0.0") == "C");
   CHECK(era("garbage") == "none");
+}
+
+TEST_CASE("rules: [[driver_floor]] loads, and a broken one names file, line and the reason") {
+  const std::string good = R"X(schema = 1
+[[driver_floor]]
+id = "d.one"
+eras = ["B"]
+backend_dirs = ["cuda_v12"]
+min_nvml_driver = 550
+cudart_minor_at_least = 4
+cc_below = "7.0"
+min_ollama_version = "0.30.11"
+severity = "error"
+message = "{backend_dir}: driver {nvml_driver} < {required} ({cudart_version}, cc {cc})"
+evidence = "{runtime} {cuda_driver_api}"
+fix = "vgpu-doctor fix"
+source = "test"
+)X";
+  std::string dir;
+  CHECK(load_error("floor_good", {{"eras.toml", kEras}, {"d.toml", good}}) == "");
+  auto rules = load_rules((fs::path(VGPU_TEST_TMP) / "rules" / "floor_good").string());
+  REQUIRE(rules.ok());
+  REQUIRE(rules->driver_floors.size() == 1);
+  const DriverFloor& f = rules->driver_floors[0];
+  CHECK(f.min_nvml_driver == 550);
+  CHECK(f.min_cuda_driver_api == 0);
+  CHECK(f.cudart_minor_at_least == 4);
+  CHECK(f.cc_below == "7.0");
+  CHECK_FALSE(f.only_nvidia_runtime);
+
+  std::string both = good;
+  both.insert(both.find("min_nvml_driver"), "min_cuda_driver_api = 13000\n");
+  std::string err = load_error("floor_both", {{"eras.toml", kEras}, {"d.toml", both}}, &dir);
+  CHECK(err == dir + "/d.toml:2:1: [[driver_floor]] 'd.one' needs exactly one of min_cuda_driver_api and min_nvml_driver");
+  std::string bad_cc = good;
+  bad_cc.replace(bad_cc.find("\"7.0\""), 5, "\"seven\"");
+  err = load_error("floor_cc", {{"eras.toml", kEras}, {"d.toml", bad_cc}}, &dir);
+  CHECK(err.find("/d.toml:8:12: 'cc_below' in [[driver_floor]] 'd.one' must be a compute capability") != std::string::npos);
+  std::string bad_var = good;
+  bad_var.replace(bad_var.find("{runtime}"), 9, "{entry}");
+  err = load_error("floor_var", {{"eras.toml", kEras}, {"d.toml", bad_var}}, &dir);
+  CHECK(err.find("unknown placeholder '{entry}' in 'evidence'") != std::string::npos);
+
+  auto shipped = load_rules(VGPU_RULES_DIR);
+  REQUIRE(shipped.ok());
+  std::vector<std::string> ids;
+  for (const DriverFloor& d : shipped->driver_floors) ids.push_back(d.id);
+  CHECK(ids == std::vector<std::string>{"driver.cuda_v13.api", "driver.cuda_v12.api", "driver.cuda_v12.nvidia_550",
+                                        "driver.cuda_v12.nvidia_570"});
 }

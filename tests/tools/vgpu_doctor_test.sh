@@ -26,6 +26,10 @@ has() {  # has ID: the report holds a finding with that id
   python3 -c 'import json,sys; ids=[f["id"] for f in json.load(open(sys.argv[1]))["findings"]]; sys.exit(0 if sys.argv[2] in ids else 1)' \
     "$work/out" "$1" || fail "no finding $1"
 }
+lacks() {  # lacks ID: the report holds no finding with that id
+  python3 -c 'import json,sys; ids=[f["id"] for f in json.load(open(sys.argv[1]))["findings"]]; sys.exit(1 if sys.argv[2] in ids else 0)' \
+    "$work/out" "$1" || fail "unexpected finding $1"
+}
 errors() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["errors"])' "$work/out"; }
 
 setup
@@ -188,13 +192,11 @@ check 1
 has env.ld_preload.not_elf64
 echo "ok: LD_PRELOAD of a 32-bit object: env.ld_preload.not_elf64"
 # A real NVIDIA driver where the shim is expected: a stand-in libcuda.so.1 that is not vgpu's.
-make_nvidia() {  # make_nvidia DIR: DIR/libcuda.so.1 and libnvidia-ml.so.1 that are not vgpu's
+make_nvidia() {  # make_nvidia DIR: DIR/libcuda.so.1 and libnvidia-ml.so.1 that are not vgpu's (driver 535, API 11.8)
   mkdir -p "$1"
-  printf 'int cuInit(unsigned f) { (void)f; return 100; }\nint cuDriverGetVersion(int* v) { *v = 12020; return 0; }\n' >"$work/nv.c"
-  cc -shared -fPIC -o "$1/libcuda.so.535.104.05" -Wl,-soname,libcuda.so.1 "$work/nv.c"
+  cc -shared -fPIC -o "$1/libcuda.so.535.104.05" -Wl,-soname,libcuda.so.1 "$here/tools/fake_nvidia/libcuda.c"
   ln -sf libcuda.so.535.104.05 "$1/libcuda.so.1"
-  printf 'int nvmlInit_v2(void) { return 0; }\n' >"$work/nvml.c"
-  cc -shared -fPIC -o "$1/libnvidia-ml.so.535.104.05" -Wl,-soname,libnvidia-ml.so.1 "$work/nvml.c"
+  cc -shared -fPIC -o "$1/libnvidia-ml.so.535.104.05" -Wl,-soname,libnvidia-ml.so.1 "$here/tools/fake_nvidia/libnvidia-ml.c"
   ln -sf libnvidia-ml.so.535.104.05 "$1/libnvidia-ml.so.1"
 }
 setup  # ... first on LD_LIBRARY_PATH, ahead of the shims
@@ -210,6 +212,31 @@ ln -sf "$work/realnv/libcuda.so.535.104.05" "$work/root/nvidia/libcuda.so.1"
 check 1
 has link.libcuda
 echo "ok: libcuda.so.1 -> NVIDIA's driver where the shim is expected: link.libcuda"
+setup  # NVIDIA's driver and runtime where the shims were: the runtime's floor on the driver API
+make_nvidia "$work/realnv"
+cc -shared -fPIC -DFAKE_RUNTIME=${cuda}000 -o "$work/libcudart-nv.so" -Wl,-soname,libcudart.so.$cuda \
+  "$here/tools/fake_nvidia/libcudart.c" "$work/realnv/libcuda.so.1"
+ln -sf "$work/realnv/libcuda.so.1" "$work/root/nvidia/libcuda.so.1"
+ln -sf "$work/realnv/libnvidia-ml.so.1" "$work/root/nvidia/libnvidia-ml.so.1"
+ln -sf "$work/libcudart-nv.so" "$cudadir/libcudart.so.$cuda"
+check 1
+has "driver.cuda_v$cuda.api"
+grep -q "CUDA driver version is insufficient" "$work/out" || fail "the runtime's own error is not quoted"
+echo "ok: NVIDIA's runtime on a driver API 11080: driver.cuda_v$cuda.api, with cudart's own error"
+if [[ $cuda == 12 ]]; then
+  setup  # era C (>= 0.30.11) drops cuda_v12 devices on an NVIDIA driver below 550 when the bundled runtime is >= 12.4
+  fake_ollama 0.33.0
+  make_nvidia "$work/realnv"
+  ln -sf "$work/realnv/libnvidia-ml.so.1" "$work/root/nvidia/libnvidia-ml.so.1"
+  ln -sf "$shims/libvgpu-cudart.so.12" "$cudadir/libcudart.so.12.8.90"
+  check 1
+  has driver.cuda_v12.nvidia_550
+  echo "ok: Ollama 0.33.0, bundled libcudart.so.12.8.90, NVML driver 535: driver.cuda_v12.nvidia_550"
+  fake_ollama 0.30.5  # before the filter existed: no finding
+  check 1
+  lacks driver.cuda_v12.nvidia_550
+  echo "ok: the same on Ollama 0.30.5, before cuda_compat.go: no driver floor finding"
+fi
 setup  # the bundled runtime shadowed: a shim copy on LD_LIBRARY_PATH that Ollama's runners never see
 mkdir -p "$work/shadow" && ln -sf "$shims/libvgpu-cudart.so.$cuda" "$work/shadow/libcudart.so.$cuda"
 printf 'LD_LIBRARY_PATH=%s:%s\nVGPU_SYSFS_ROOT=%s\n' "$work/shadow" "$work/root/nvidia" "$work/sysfs" >"$work/env"

@@ -22,15 +22,20 @@ void check_links(const Install& in, Report& r);
 void check_libraries(const Install& in, Report& r);
 void check_env(const Install& in, Report& r);
 void check_stub(const Install& in, Report& r);
-// Started before the other checks and finished after them: vgpu-smi runs in its child meanwhile.
+// Started before the other checks and finished after them: one vgpu-smi per backend dir runs in its
+// child meanwhile.
 class ShimsCheck {
  public:
   static ShimsCheck start(const Install& in, const std::string& vgpu_smi);
-  void finish(Report& r);
+  void finish(const Install& in, Report& r);
 
  private:
-  std::string smi_, dir_, start_error_;
-  std::optional<Child> child_;
+  struct Run {
+    std::string dir, cudart, cudart_version, start_error;
+    std::optional<Child> child;
+  };
+  std::string smi_;
+  std::vector<Run> runs_;
 };
 
 }  // namespace vgpu::doctor

@@ -61,7 +61,7 @@ int run_check(const CheckOptions& o, const char* argv0) {
   check_libraries(*in, r);
   check_env(*in, r);
   check_stub(*in, r);
-  shims.finish(r);
+  shims.finish(*in, r);
 
   std::string text = o.format == "json"       ? render_json(r)
                      : o.format == "markdown" ? render_markdown(r)

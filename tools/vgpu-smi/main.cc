@@ -9,6 +9,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -140,15 +141,79 @@ bool nvml_devices(void* lib, std::vector<Device>& out, std::string& driver, std:
   return true;
 }
 
+// The runtime a backend dir bundles (libcudart.so.N), as ggml-cuda uses it. cudaDeviceProp's layout
+// changes between releases, but name (char[256]) and uuid (16 bytes) lead it in every one since 10.0.
+struct Runtime {
+  int version = 0, driver_api = 0;
+  std::vector<Device> devices;
+  std::string error;  // set when it answered with an error
+};
+
+bool runtime_devices(void* lib, Runtime& rt) {
+  auto rt_version = sym<int (*)(int*)>(lib, "cudaRuntimeGetVersion");
+  auto drv_version = sym<int (*)(int*)>(lib, "cudaDriverGetVersion");
+  auto count = sym<int (*)(int*)>(lib, "cudaGetDeviceCount");
+  auto set = sym<int (*)(int)>(lib, "cudaSetDevice");
+  auto props = sym<int (*)(void*, int)>(lib, "cudaGetDeviceProperties_v2");
+  if (!props) props = sym<int (*)(void*, int)>(lib, "cudaGetDeviceProperties");
+  auto attr = sym<int (*)(int*, int, int)>(lib, "cudaDeviceGetAttribute");
+  auto bus = sym<int (*)(char*, int, int)>(lib, "cudaDeviceGetPCIBusId");
+  auto mem = sym<int (*)(size_t*, size_t*)>(lib, "cudaMemGetInfo");
+  auto err = sym<const char* (*)(int)>(lib, "cudaGetErrorString");
+  if (!rt_version || !drv_version || !count || !set || !props || !attr || !bus || !mem) {
+    rt.error = "a required runtime entry point is missing";
+    return false;
+  }
+  rt_version(&rt.version);
+  drv_version(&rt.driver_api);
+  int n = 0;
+  if (int e = count(&n)) {
+    rt.error = "cudaGetDeviceCount: error " + std::to_string(e) + (err ? std::string(" (") + err(e) + ")" : "");
+    return true;
+  }
+  for (int i = 0; i < n; ++i) {
+    alignas(16) static unsigned char prop[8192];
+    std::memset(prop, 0, sizeof prop);
+    Device dev;
+    if (int e = props(prop, i)) {
+      rt.error = "cudaGetDeviceProperties(" + std::to_string(i) + "): error " + std::to_string(e);
+      return true;
+    }
+    dev.name = std::string(reinterpret_cast<const char*>(prop), strnlen(reinterpret_cast<const char*>(prop), 256));
+    const unsigned char* b = prop + 256;
+    char buf[256] = {};
+    std::snprintf(buf, sizeof buf, "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                  b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    dev.uuid = buf;
+    std::memset(buf, 0, sizeof buf);
+    bus(buf, sizeof buf, i);
+    dev.pci = buf;
+    attr(&dev.major, 75, i);  // cudaDevAttrComputeCapabilityMajor
+    attr(&dev.minor, 76, i);  // cudaDevAttrComputeCapabilityMinor
+    size_t free = 0, total = 0;
+    if (set(i) == 0 && mem(&free, &total) == 0) dev.total = total, dev.free = free;
+    rt.devices.push_back(dev);
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1) {
-    bool help = std::strcmp(argv[1], "-h") == 0 || std::strcmp(argv[1], "--help") == 0;
+  const char* cudart = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    bool help = std::strcmp(argv[i], "-h") == 0 || std::strcmp(argv[i], "--help") == 0;
+    if (std::strcmp(argv[i], "--cudart") == 0 && i + 1 < argc) {
+      cudart = argv[++i];
+      continue;
+    }
     std::fprintf(help ? stdout : stderr,
-                 "usage: vgpu-smi\n"
+                 "usage: vgpu-smi [--cudart NAME]\n"
                  "  Loads libcuda.so.1 and libnvidia-ml.so.1 as Ollama does, lists the devices each reports,\n"
                  "  and checks that they agree on count, name, UUID, PCI bus id and total memory.\n"
+                 "  --cudart NAME   also load the CUDA runtime NAME (libcudart.so.12, or a path) as ggml-cuda\n"
+                 "                  does, and check that it agrees with the driver too\n"
+                 "  The last line, `versions: ...`, gives the driver API, NVML driver and runtime versions.\n"
                  "  Set VGPU_LOG=info to see how vgpu's shims found (or did not find) the virtual GPU.\n"
                  "exit: 0 agree, 1 disagree or no device, 2 usage, 3 a library did not load\n");
     return help ? 0 : 2;
@@ -209,6 +274,57 @@ int main(int argc, char** argv) {
     if (n->total != c.total)
       std::printf("disagree: %s total memory: CUDA %llu, NVML %llu bytes\n", c.uuid.c_str(), c.total, n->total), ++problems;
   }
-  if (!problems) std::printf("agree: %zu device(s), same name, UUID, PCI bus id and total memory\n", cu.size());
+  Runtime rt;
+  std::string rt_path;
+  bool rt_vgpu = false;
+  if (cudart) {
+    void* lib = dlopen(cudart, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      std::fprintf(stderr, "vgpu-smi: cannot load %s: %s\n", cudart, dlerror());
+      return 3;
+    }
+    rt_path = loaded_path(lib);
+    // vgpu's runtime is the file libvgpu-cudart.so.N, whatever name links to it.
+    if (char* real = realpath(rt_path.c_str(), nullptr)) {
+      std::string base = std::strrchr(real, '/') ? std::strrchr(real, '/') + 1 : real;
+      rt_vgpu = base.rfind("libvgpu-cudart", 0) == 0;
+      std::free(real);
+    }
+    if (!runtime_devices(lib, rt)) {
+      std::fprintf(stderr, "vgpu-smi: runtime: %s\n", rt.error.c_str());
+      return 3;
+    }
+    std::printf("CUDA runtime %s -> %s (%s), runtime %d, driver API %d\n", cudart, rt_path.c_str(),
+                rt_vgpu ? "vgpu" : "not vgpu", rt.version, rt.driver_api);
+    for (size_t i = 0; i < rt.devices.size(); ++i)
+      std::printf("  %zu: %s  %s  %s  %llu MiB  cc %d.%d\n", i, rt.devices[i].name.c_str(), rt.devices[i].uuid.c_str(),
+                  rt.devices[i].pci.c_str(), rt.devices[i].total >> 20, rt.devices[i].major, rt.devices[i].minor);
+    if (!rt.error.empty()) {
+      std::printf("runtime error: %s\n", rt.error.c_str());
+      ++problems;
+    } else {
+      if (rt.devices.size() != cu.size()) {
+        std::printf("disagree: the runtime reports %zu device(s), the driver %zu\n", rt.devices.size(), cu.size());
+        ++problems;
+      }
+      for (size_t i = 0; i < rt.devices.size() && i < cu.size(); ++i) {
+        const Device &r = rt.devices[i], &c = cu[i];
+        if (r.name != c.name) std::printf("disagree: device %zu name: runtime \"%s\", driver \"%s\"\n", i, r.name.c_str(), c.name.c_str()), ++problems;
+        if (r.uuid != c.uuid) std::printf("disagree: device %zu UUID: runtime %s, driver %s\n", i, r.uuid.c_str(), c.uuid.c_str()), ++problems;
+        if (normalize_bus_id(r.pci) != normalize_bus_id(c.pci))
+          std::printf("disagree: device %zu PCI bus id: runtime %s, driver %s\n", i, r.pci.c_str(), c.pci.c_str()), ++problems;
+        if (r.total != c.total)
+          std::printf("disagree: device %zu total memory: runtime %llu, driver %llu bytes\n", i, r.total, c.total), ++problems;
+      }
+    }
+  }
+  if (!problems)
+    std::printf("agree: %zu device(s), same name, UUID, PCI bus id and total memory%s\n", cu.size(),
+                cudart ? " in driver, runtime and NVML" : "");
+  // One line for programs (vgpu-doctor check): what each layer reports, and the devices' compute capability.
+  std::string ccs;
+  for (const Device& d : cu) ccs += (ccs.empty() ? "" : ",") + std::to_string(d.major) + "." + std::to_string(d.minor);
+  std::printf("versions: driver_api=%d nvml_driver=%s runtime=%d runtime_vgpu=%d driver_vgpu=%d cc=%s\n", driver_api,
+              driver.empty() ? "unknown" : driver.c_str(), rt.version, rt_vgpu ? 1 : 0, vgpu ? 1 : 0, ccs.empty() ? "-" : ccs.c_str());
   return problems ? 1 : 0;
 }
