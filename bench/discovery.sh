@@ -18,14 +18,7 @@ shims="$build/lib64" runner="$build/libexec/vgpu/ggml-runner"
 export VGPU_SYSFS_ROOT="$work/sysfs" VGPU_STATE_DIR="$work"
 unset VGPU_LOG
 
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-time_ms() {  # time_ms CMD...: wall time of one run in ms
-  local t0 t1
-  t0=$(date +%s%N)
-  "$@" >/dev/null 2>&1
-  t1=$(date +%s%N)
-  echo $(((t1 - t0) / 1000))
-}
+source "$here/bench/lib.sh"
 
 echo "runner start to device list, median of $runs alternating runs (microseconds)"
 for spec in 3.10.0:12 3.22.1:13; do
@@ -40,9 +33,9 @@ for spec in 3.10.0:12 3.22.1:13; do
   mkdir -p "$work/empty-sysfs/bus/pci/devices"
   : >"$work/present" && : >"$work/nostub" && : >"$work/absent"
   for ((i = 0; i < runs; i++)); do
-    time_ms "$runner" "$lib" "$lib/cuda_v$cuda" >>"$work/present"
-    VGPU_SYSFS_ROOT="$work/empty-sysfs" time_ms "$runner" "$lib" "$lib/cuda_v$cuda" >>"$work/nostub"
-    time_ms "$runner" "$lib" >>"$work/absent"
+    time_us "$runner" "$lib" "$lib/cuda_v$cuda" >>"$work/present"
+    VGPU_SYSFS_ROOT="$work/empty-sysfs" time_us "$runner" "$lib" "$lib/cuda_v$cuda" >>"$work/nostub"
+    time_us "$runner" "$lib" >>"$work/absent"
   done
   p=$(median <"$work/present") n=$(median <"$work/nostub") a=$(median <"$work/absent")
   printf '  %-8s CUDA %s   present %6d   no-stub %6d   absent %6d   present/absent %.2f   present/no-stub %.2f\n' \

@@ -11,8 +11,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/vgpu-bench-doctor.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 command -v libtree >/dev/null || { echo "libtree is not installed (apt-get install libtree)"; exit 1; }
 "$here/tests/make_sysfs_stub.sh" "$work/sysfs"
-median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-us() { local t0 t1; t0=$(date +%s%N); "$@" >/dev/null 2>&1 || true; t1=$(date +%s%N); echo $(((t1 - t0) / 1000)); }
+source "$here/bench/lib.sh"
 echo "median of $runs alternating runs, milliseconds (each run includes starting the program)"
 for spec in 3.10.0:12 3.22.1:13; do
   version=${spec%:*} cuda=${spec#*:}
@@ -27,9 +26,9 @@ for spec in 3.10.0:12 3.22.1:13; do
   "${doctor[@]}" >/dev/null || { echo "the layout is not healthy"; "${doctor[@]}"; exit 1; }
   : >"$work/d" && : >"$work/l" && : >"$work/t"
   for ((i = 0; i < runs; i++)); do
-    us "${doctor[@]}" >>"$work/d"
-    us env LD_LIBRARY_PATH="$llp" ldd -r "$cuda_lib" >>"$work/l"
-    us env LD_LIBRARY_PATH="$llp" libtree -vvv "$cuda_lib" >>"$work/t"
+    time_us "${doctor[@]}" >>"$work/d"
+    time_us env LD_LIBRARY_PATH="$llp" ldd -r "$cuda_lib" >>"$work/l"
+    time_us env LD_LIBRARY_PATH="$llp" libtree -vvv "$cuda_lib" >>"$work/t"
   done
   d=$(median <"$work/d") l=$(median <"$work/l") t=$(median <"$work/t")
   printf '  %-7s CUDA %s  vgpu-doctor check %6.1f   ldd -r %6.1f   libtree %6.1f   doctor/ldd %.2f   doctor/libtree %.2f\n' \

@@ -117,7 +117,10 @@ struct LinkExpectation {
   SourceLoc where;
 };
 
-struct EnvRule {
+// A rule that becomes a finding when all its conditions hold: [[env_rule]] and [[install_fact]] share
+// this shape and differ only in what they are about (the service environment; what Ollama's install
+// script and unit do to this machine).
+struct ConditionRule {
   std::string id;
   Severity severity = Severity::warning;
   EraSet eras;
@@ -125,6 +128,7 @@ struct EnvRule {
   std::string message, evidence, fix, source;
   SourceLoc where;
 };
+struct EnvRule : ConditionRule {};
 
 struct LogLine {
   enum class Match { substring, regex };
@@ -143,14 +147,7 @@ struct LogLine {
   bool matches(const std::string& line, std::map<std::string, std::string>* vars = nullptr) const;
 };
 
-struct InstallFact {
-  std::string id;
-  Severity severity = Severity::warning;
-  EraSet eras;
-  When when;
-  std::string message, evidence, fix, source;
-  SourceLoc where;
-};
+struct InstallFact : ConditionRule {};
 
 // What a backend dir's runtime needs of the driver: cudart's own floor on the driver API version
 // (cuDriverGetVersion), and Ollama's floors on the NVIDIA driver branch (nvmlSystemGetDriverVersion).

@@ -5,6 +5,8 @@
 // ASan+UBSan).
 #include <catch2/catch.hpp>
 
+#include "test_util.h"
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -24,20 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct PipeCloser {
-  void operator()(FILE* f) const { pclose(f); }
-};
-
-// stdout of a command (the test's own fixture commands, never user input).
-std::string run(const std::string& cmd) {
-  std::unique_ptr<FILE, PipeCloser> p(popen(cmd.c_str(), "r"));
-  REQUIRE(p);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p.get())) > 0) out.append(buf, n);
-  return out;
-}
+std::string run(const std::string& cmd) { return vgpu::test::run_command(cmd); }
 
 std::string ldconfig() {
   for (const char* p : {"/sbin/ldconfig", "/usr/sbin/ldconfig"})

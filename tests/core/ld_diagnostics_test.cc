@@ -3,6 +3,8 @@
 // and says elsewhere (`ld.so --help`, and a $LIB expansion it performs).
 #include <catch2/catch.hpp>
 
+#include "test_util.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -52,19 +54,7 @@ uname.machine="x86_64"
 x86.cpu_features.isa_1=0x7
 )";
 
-struct PipeCloser {
-  void operator()(FILE* f) const { pclose(f); }
-};
-
-std::string run(const std::string& cmd) {
-  std::unique_ptr<FILE, PipeCloser> p(popen(cmd.c_str(), "r"));
-  REQUIRE(p);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p.get())) > 0) out.append(buf, n);
-  return out;
-}
+std::string run(const std::string& cmd) { return vgpu::test::run_command(cmd); }
 
 std::string without_line(const std::string& text, const std::string& prefix) {
   std::istringstream in(text);
