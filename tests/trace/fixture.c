@@ -1,0 +1,121 @@
+// The programs vgpu-trace's tests trace (tests/trace/vgpu_trace_test.sh), one mode per argument:
+//   chain N            fork, and exec itself with chain N-1, down to 0
+//   threads N          N threads each making many cheap system calls and writing one line
+//   signal             a handler for SIGUSR1, the signal raised, "handled" printed
+//   killed             a child that kills itself with SIGKILL; the parent reports its status
+//   exec-thread        a thread that is not the leader execs this program with "hello"
+//   vfork              vfork, then exec /bin/true; the parent prints the status
+//   dlopen PATH...     dlopen each (RTLD_NOW); dlerror to stderr on failure
+//   hello              prints "hello"
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char* self;
+
+static void* worker(void* arg) {
+  long n = (long)arg;
+  for (int i = 0; i < 20000; ++i) syscall(SYS_getppid);
+  printf("thread %ld done\n", n);
+  return NULL;
+}
+
+static void* exec_from_thread(void* arg) {
+  (void)arg;
+  char* argv[] = {self, "hello", NULL};
+  execv(self, argv);
+  perror("execv");
+  exit(126);
+}
+
+static volatile sig_atomic_t handled;
+static void on_usr1(int sig) { (void)sig; handled = 1; }
+
+int main(int argc, char** argv) {
+  self = argv[0];
+  setvbuf(stdout, NULL, _IONBF, 0);
+  if (argc < 2) return 2;
+  const char* mode = argv[1];
+  if (!strcmp(mode, "hello")) {
+    puts("hello");
+    return 0;
+  }
+  if (!strcmp(mode, "chain")) {
+    int n = argc > 2 ? atoi(argv[2]) : 0;
+    printf("chain %d\n", n);
+    if (n == 0) return 0;
+    pid_t pid = fork();
+    if (pid == 0) {
+      char buf[16];
+      snprintf(buf, sizeof buf, "%d", n - 1);
+      char* args[] = {self, "chain", buf, NULL};
+      execv(self, args);
+      _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) + 1 : 99;
+  }
+  if (!strcmp(mode, "threads")) {
+    int n = argc > 2 ? atoi(argv[2]) : 4;
+    pthread_t t[64];
+    if (n > 64) n = 64;
+    for (long i = 0; i < n; ++i) pthread_create(&t[i], NULL, worker, (void*)i);
+    for (int i = 0; i < n; ++i) pthread_join(t[i], NULL);
+    puts("threads joined");
+    return 0;
+  }
+  if (!strcmp(mode, "signal")) {
+    signal(SIGUSR1, on_usr1);
+    raise(SIGUSR1);
+    puts(handled ? "handled" : "not handled");
+    return handled ? 0 : 1;
+  }
+  if (!strcmp(mode, "killed")) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      kill(getpid(), SIGKILL);
+      _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    printf("child killed by signal %d\n", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    kill(getpid(), SIGTERM);  // and this process dies of a signal too
+    return 0;
+  }
+  if (!strcmp(mode, "exec-thread")) {
+    pthread_t t;
+    pthread_create(&t, NULL, exec_from_thread, NULL);
+    pthread_join(t, NULL);
+    return 125;  // never reached: the exec replaces every thread
+  }
+  if (!strcmp(mode, "vfork")) {
+    pid_t pid = vfork();
+    if (pid == 0) {
+      char* args[] = {"/bin/true", NULL};
+      execv(args[0], args);
+      _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    printf("vfork child exited %d\n", WEXITSTATUS(st));
+    return 0;
+  }
+  if (!strcmp(mode, "dlopen")) {
+    int failed = 0;
+    for (int i = 2; i < argc; ++i) {
+      void* h = dlopen(argv[i], RTLD_NOW | RTLD_LOCAL);
+      if (h) printf("loaded %s\n", argv[i]);
+      else fprintf(stderr, "dlopen failed: %s\n", dlerror()), ++failed;
+    }
+    return failed;
+  }
+  return 2;
+}

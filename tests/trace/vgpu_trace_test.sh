@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# vgpu_trace_test.sh TRACE FIXTURE RUNNER SHIM_DIR WORKDIR
+# vgpu-trace on fixture programs built at test time (tests/trace/fixture.c) and on an Ollama-like
+# runner loading a real ggml build: the traced program's output and exit status must be exactly what
+# it gives untraced, and the JSON report must say what happened.
+set -euo pipefail
+trace=${1:?} fixture=${2:?} runner=${3:?} shims=$(realpath "${4:?}") work=${5:?}
+here=$(cd "$(dirname "$0")/.." && pwd)
+rm -rf "$work" && mkdir -p "$work"
+fail() { echo "FAIL: $*"; [[ -f $work/report ]] && head -c 4000 "$work/report"; exit 1; }
+# same MODE...: stdout, stderr and exit status traced equal untraced (lines sorted where threads race)
+same() {
+  local rc_bare=0 rc_traced=0
+  "$fixture" "$@" >"$work/bare.out" 2>"$work/bare.err" || rc_bare=$?
+  "$trace" -o "$work/report" --format json -- "$fixture" "$@" >"$work/traced.out" 2>"$work/traced.err" || rc_traced=$?
+  [[ $rc_bare == "$rc_traced" ]] || fail "$*: exit status $rc_traced traced, $rc_bare untraced"
+  cmp -s <(sort "$work/bare.out") <(sort "$work/traced.out") || fail "$*: stdout differs"
+  cmp -s "$work/bare.err" "$work/traced.err" || fail "$*: stderr differs"
+}
+q() { python3 -c "import json,sys; d=json.load(open('$work/report')); sys.exit(0 if ($1) else 1)" || fail "report: $1"; }
+
+same hello
+q 'd["exit_status"] == 0 and len(d["processes"]) == 1 and d["processes"][0]["argv"][1] == "hello"'
+echo "ok: hello: output and status unchanged, one process"
+same chain 3
+q 'len(d["processes"]) == 4 and [p["argv"][2] for p in d["processes"]] == ["3", "2", "1", "0"]'
+q 'all(d["processes"][i]["ppid"] == d["processes"][i-1]["pid"] for i in range(1, 4))'
+q 'd["exit_status"] == 3'
+echo "ok: fork/exec chain of 4: every process, its parent, argv; exit status 3 passed through"
+same threads 8
+q 'len(d["processes"]) == 1 and sum(l.startswith("thread ") for l in d["processes"][0]["output_lines"]) == 8'
+echo "ok: 8 threads, 160000 system calls: one process, every line it wrote"
+same signal
+q 'd["processes"][0]["output_lines"] == ["handled"]'
+echo "ok: a signal and its handler: delivered unchanged"
+same killed
+q 'd["exit_status"] == 143 and d["processes"][1]["exit"]["signal"] == 9 and d["processes"][0]["exit"]["signal"] == 15'
+echo "ok: a child killed by SIGKILL, the command by SIGTERM: exit status 143, each end recorded"
+same exec-thread
+q 'len(d["processes"]) == 1 and d["processes"][0]["execs"] == 2 and d["processes"][0]["argv"][1] == "hello"'
+echo "ok: exec from a non-leader thread: one process, two images"
+same vfork
+q 'len(d["processes"]) == 2 and d["processes"][1]["argv"] == ["/bin/true"]'
+echo "ok: vfork + exec"
+
+# dlopen: success, not found, a dependency missing, a versioned symbol hidden (the seeds' bug)
+mkdir -p "$work/libs"
+printf 'int dep_fn(void) { return 1; }\n' >"$work/dep.c"
+cc -shared -fPIC -o "$work/libs/libdep.so" -Wl,-soname,libdep.so "$work/dep.c"
+printf 'int dep_fn(void); int good_fn(void) { return dep_fn(); }\n' >"$work/good.c"
+cc -shared -fPIC -o "$work/libs/libggml-good.so" -Wl,-soname,libggml-good.so "$work/good.c" -L"$work/libs" -ldep -Wl,-rpath,'$ORIGIN'
+cc -shared -fPIC -o "$work/libs/libggml-nodep.so" -Wl,-soname,libggml-nodep.so "$work/good.c" -L"$work/libs" -ldep
+printf 'int cudaGetDeviceCount(int* n) { *n = 0; return 0; }\nint __cudaRegisterFatBinary(void) { return 0; }\n' >"$work/rt.c"
+printf 'libcudart.so.12 { global: cudaGetDeviceCount; local: *; };\n' >"$work/rt.map"
+mkdir -p "$work/broken"
+cc -shared -fPIC -o "$work/broken/libcudart.so.12" -Wl,-soname,libcudart.so.12 -Wl,--version-script,"$work/rt.map" "$work/rt.c"
+printf 'libcudart.so.12 { global: *; };\n' >"$work/rt-full.map"
+cc -shared -fPIC -o "$work/libs/libcudart.so.12" -Wl,-soname,libcudart.so.12 -Wl,--version-script,"$work/rt-full.map" "$work/rt.c"
+printf 'int __cudaRegisterFatBinary(void); int ggml_fn(void) { return __cudaRegisterFatBinary(); }\n' >"$work/be.c"
+cc -shared -fPIC -o "$work/libs/libggml-cudafake.so" -Wl,-soname,libggml-cudafake.so "$work/be.c" -L"$work/libs" -l:libcudart.so.12
+# libggml-nodep.so first: once libggml-good.so has brought libdep.so in, its SONAME would satisfy it
+same dlopen "$work/libs/libggml-nodep.so" "$work/libs/libggml-good.so" "$work/nowhere/libggml-missing.so"
+q 'any(l["path"].endswith("libggml-good.so") and l["outcome"] == "loaded" for l in d["processes"][0]["libraries"])'
+q 'any(l["path"].endswith("libggml-missing.so") and l["outcome"] == "not found" for l in d["processes"][0]["libraries"])'
+q 'any("libggml-nodep.so" in f["message"] and "libdep.so" in f["message"] for f in d["findings"])'
+q 'any("libggml-missing.so" in f["message"] and "cannot open shared object file" in f["message"] for f in d["findings"])'
+echo "ok: dlopen loaded / not found (its own dlerror quoted) / a dependency missing (named)"
+# The backend loads its runtime from LD_LIBRARY_PATH: the hidden symbol, found by the model in the
+# process's own environment (the fixture prints the dlerror; the model names the cause too).
+LD_LIBRARY_PATH="$work/broken:$work/libs" same dlopen "$work/libs/libggml-cudafake.so"
+q 'any("__cudaRegisterFatBinary" in f["message"] for f in d["findings"])'
+echo "ok: a runtime that keeps __cudaRegisterFatBinary local: named"
+
+# An Ollama-like runner loading the real ggml registry (node-llama-cpp 3.22.1, CUDA 13).
+bins=$("$here/fetch_ggml.sh" 3.22.1) || exit $?
+"$here/e2e/make_ollama_layout.sh" "$work/root" "$bins" 13 "$shims"
+"$here/make_sysfs_stub.sh" "$work/sysfs"
+lib="$work/root/lib/ollama"
+export VGPU_SYSFS_ROOT="$work/sysfs" LD_LIBRARY_PATH="$lib:$lib/cuda_v13:$work/root/nvidia"
+runner_same() {
+  local rc_bare=0 rc_traced=0
+  "$runner" "$lib" "$lib/cuda_v13" >"$work/bare.out" 2>"$work/bare.err" || rc_bare=$?
+  "$trace" -o "$work/report" --format json -- "$runner" "$lib" "$lib/cuda_v13" >"$work/traced.out" 2>"$work/traced.err" || rc_traced=$?
+  [[ $rc_bare == "$rc_traced" ]] || fail "runner: exit status $rc_traced traced, $rc_bare untraced"
+  cmp -s "$work/bare.out" "$work/traced.out" || fail "runner: stdout differs"
+}
+runner_same
+grep -q "NVIDIA H100" "$work/traced.out" || fail "the traced runner does not see the H100"
+q 'any(l["path"].endswith("cuda_v13/libggml-cuda.so") and l["outcome"] == "loaded" for l in d["processes"][0]["libraries"])'
+q 'not any(f["severity"] == "error" for f in d["findings"])'
+echo "ok: real ggml (3.22.1) with the shims: libggml-cuda.so loaded, the H100 found, output unchanged"
+ln -sf "$work/broken/libcudart.so.12" "$lib/cuda_v13/libcudart.so.13"  # a runtime of the wrong major, symbols hidden
+runner_same
+grep -q "gpu: 0" "$work/traced.out" || fail "the broken runtime still gives a GPU"
+q 'any("libggml-cuda.so did not load" in f["message"] and "libcudart.so.13" in f["message"] for f in d["findings"])'
+echo "ok: real ggml with a broken libcudart.so.13: ggml says nothing, vgpu-trace names why libggml-cuda.so did not load"
+
+# Usage
+rc=0; "$trace" >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "no command: exit $rc, not 2"
+rc=0; "$trace" --format yaml -- true >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "bad --format: exit $rc, not 2"
+"$trace" --help | grep -q "usage: vgpu-trace" || fail "--help"
+rc=0; "$trace" -- "$work/no-such-program" 2>"$work/err" || rc=$?
+[[ $rc == 127 ]] || fail "a missing program: exit $rc, not 127"
+echo "ok: usage errors exit 2; --help; a missing program exits 127"

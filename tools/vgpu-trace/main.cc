@@ -1,0 +1,420 @@
+// vgpu-trace: runs a command (usually `ollama serve`) under ptrace, follows it and every process it
+// starts, and reports which shared objects each one tried, loaded or failed to load, and why: the
+// process's own words first (what it wrote to stdout/stderr, explained by rules/log_lines.toml), then
+// what the outcome itself says. The command's stdin, stdout and stderr pass through untouched; the
+// report goes to stderr or -o FILE when the command ends, and vgpu-trace exits with its status.
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "elf_file.h"
+#include "host_loader.h"
+#include "rules.h"
+#include "tracer.h"
+
+using namespace vgpu;
+using namespace vgpu::trace;
+
+namespace {
+
+const char* kUsage =
+    "usage: vgpu-trace [-o FILE] [--format text|json|markdown] [--output-lines N] [--rules-dir DIR] -- CMD [ARGS...]\n"
+    "\n"
+    "Runs CMD and every process it starts under ptrace, stopping them only on the system calls that say what\n"
+    "they load (a seccomp filter: exec, open/openat, executable mmap, munmap, writes to stdout/stderr), and\n"
+    "reports per process which shared objects it tried, which it loaded and which failed, and why.\n"
+    "\n"
+    "  -o, --output FILE     write the report to FILE (default: stderr, after CMD's own output)\n"
+    "  --format FORMAT       text (default), json (schema: docs/trace-schema.md) or markdown\n"
+    "  --output-lines N      keep the last N lines each process wrote (default 200)\n"
+    "  --rules-dir DIR       the rules that explain log lines (default: the installed share/vgpu/rules)\n"
+    "\n"
+    "Example: vgpu-trace -o trace.md --format markdown -- ollama serve\n"
+    "Exit status: CMD's own (128+N when a signal N killed it); 125 when vgpu-trace itself failed.\n";
+
+struct Options {
+  std::string output, format = "text", rules_dir;
+  size_t output_lines = 200;
+  std::vector<std::string> command;
+};
+
+// 0 ok, 2 usage error, 1 --help.
+int parse(int argc, char** argv, Options& o) {
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* name) -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "vgpu-trace: %s needs a value\n", name);
+        return nullptr;
+      }
+      return argv[++i];
+    };
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    if (a == "-h" || a == "--help") return 1;
+    if (a == "-o" || a == "--output") {
+      const char* v = value("-o");
+      if (!v) return 2;
+      o.output = v;
+    } else if (a == "--format") {
+      const char* v = value("--format");
+      if (!v) return 2;
+      o.format = v;
+      if (o.format != "text" && o.format != "json" && o.format != "markdown") {
+        std::fprintf(stderr, "vgpu-trace: --format must be text, json or markdown, not '%s'\n", v);
+        return 2;
+      }
+    } else if (a == "--output-lines") {
+      const char* v = value("--output-lines");
+      if (!v) return 2;
+      char* end = nullptr;
+      long n = std::strtol(v, &end, 10);
+      if (!*v || *end || n < 0 || n > 1000000) {
+        std::fprintf(stderr, "vgpu-trace: --output-lines must be a number from 0 to 1000000, not '%s'\n", v);
+        return 2;
+      }
+      o.output_lines = static_cast<size_t>(n);
+    } else if (a == "--rules-dir") {
+      const char* v = value("--rules-dir");
+      if (!v) return 2;
+      o.rules_dir = v;
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "vgpu-trace: unknown option '%s' (the command goes after --)\n", a.c_str());
+      return 2;
+    } else {
+      break;  // the command, without --
+    }
+  }
+  for (; i < argc; ++i) o.command.push_back(argv[i]);
+  if (o.command.empty()) {
+    std::fprintf(stderr, "vgpu-trace: no command to run (vgpu-trace [options] -- CMD [ARGS...])\n");
+    return 2;
+  }
+  return 0;
+}
+
+std::string base_name(const std::string& p) { return p.substr(p.rfind('/') + 1); }
+
+// (b) in the order of evidence: the loader model re-run in the process's context (its LD_LIBRARY_PATH,
+// its cwd, its program) for a library it mapped and then unmapped. A missing dependency or an import a
+// provider does not satisfy (per symbol, with its version) is why the dlopen failed; none means the
+// load succeeded and a dlclose unmapped it. Empty when the model cannot tell.
+struct ModelVerdict {
+  bool failed = false;
+  std::string reason;
+  std::vector<std::string> evidence;
+};
+
+ModelVerdict model_verdict(const Process& p, const Library& lib) {
+  ModelVerdict v;
+  auto it = p.env.find("LD_LIBRARY_PATH");
+  auto model = host_loader(it == p.env.end() ? "" : it->second, p.cwd.empty() ? "/" : p.cwd);
+  if (!model) return v;
+  if (!p.exe.empty()) (void)model->preload(p.exe);
+  Resolution top = model->load(lib.resolved.empty() ? lib.path : lib.path, nullptr);
+  if (!top.found) return v;
+  for (const auto& o : model->objects())
+    for (const Resolution& d : o->deps) {
+      if (!d.found) {
+        v.failed = true;
+        v.reason = d.name + ", needed by " + o->path + ", is found nowhere this process looks";
+        for (const SearchStep& t : d.tried)
+          if (t.candidate.find("/glibc-hwcaps/") == std::string::npos)
+            v.evidence.push_back("model: tried " + t.candidate + " [" + t.source + "]: " + t.outcome);
+        return v;
+      }
+      auto missing = missing_imports(*o->elf, d.name, *d.object->elf, d.name == "libcuda.so.1" ? "cu" : "");
+      if (missing.empty()) continue;
+      std::stable_partition(missing.begin(), missing.end(),
+                            [](const MissingImport& m) { return m.symbol.rfind("__cuda", 0) == 0; });
+      const MissingImport& m = missing.front();
+      v.failed = true;
+      v.reason = o->path + " imports " + m.symbol + (m.version.empty() ? "" : "@" + m.version) + " from " + d.path + ": " +
+                 m.reason + (missing.size() > 1 ? " (and " + std::to_string(missing.size() - 1) + " more)" : "");
+      v.evidence.push_back("model: " + d.name + " => " + d.path + " [" + d.how + "]");
+      return v;
+    }
+  v.reason = "the loader model loads it in this process's context: it was unloaded by a dlclose, not a failure";
+  return v;
+}
+
+struct Explained {
+  std::string reason;
+  std::vector<std::string> evidence;
+  bool dlclose = false;  // the model says it loads: unmapped by a dlclose, not a failure
+};
+
+// Why a library did not load, in order of evidence: the process's own words (a line naming the file,
+// explained by a [[log_line]] rule when one matches), then what the outcome itself says.
+Explained explain(const Library& lib, const Process& p, const RuleSet* rules, bool model_checked = false) {
+  Explained e;
+  std::string name = base_name(lib.path);
+  for (const std::string& line : p.lines) {
+    if (line.find(name) == std::string::npos) continue;
+    if (rules)
+      for (const LogLine* l : rules->match_log_line(line)) {
+        std::map<std::string, std::string> vars;
+        l->matches(line, &vars);
+        e.reason = expand(l->meaning, vars);
+        e.evidence.push_back("pid " + std::to_string(p.pid) + " wrote: " + line + "  (" + l->id + ")");
+        return e;
+      }
+    e.reason = "the process said: " + line;
+    e.evidence.push_back("pid " + std::to_string(p.pid) + " wrote: " + line);
+    return e;
+  }
+  if (lib.outcome == "not found") e.reason = "no such file";
+  else if (lib.outcome == "mapped, then unmapped" && !model_checked) {
+    ModelVerdict v = model_verdict(p, lib);
+    if (!v.reason.empty()) {
+      e.reason = v.reason, e.evidence = v.evidence, e.dlclose = !v.failed;
+      return e;
+    }
+    e.reason = "mapped, then unmapped: a dlopen that failed, or a dlclose; the process printed nothing about it";
+  } else if (lib.outcome == "mapped, then unmapped")
+    e.reason = "mapped, then unmapped: a dlopen that failed on a dependency or a versioned symbol, or a dlclose "
+               "(ggml unloads the CPU variants it does not pick); the process printed nothing about it";
+  else if (lib.outcome == "opened, not mapped")
+    e.reason = "opened but never mapped: not a loadable object for this process (wrong class or machine, or only read)";
+  else e.reason = lib.outcome;
+  return e;
+}
+
+// Where a library search ended: a name tried in several directories is one search; it failed only when
+// no attempt of the same file name loaded.
+bool search_failed(const Process& p, const Library& lib) {
+  std::string name = base_name(lib.path);
+  for (const Library& other : p.libraries)
+    if (base_name(other.path) == name && other.outcome == "loaded") return false;
+  return lib.outcome != "loaded";
+}
+
+struct Finding {
+  std::string severity, message, fix;
+  std::vector<std::string> evidence;
+  pid_t pid = 0;
+};
+
+std::vector<Finding> findings_of(const TraceResult& r, const RuleSet* rules) {
+  std::vector<Finding> out;
+  for (const Process& p : r.processes) {
+    if (rules)
+      for (const std::string& line : p.lines)
+        for (const LogLine* l : rules->match_log_line(line)) {
+          std::map<std::string, std::string> vars;
+          l->matches(line, &vars);
+          Finding f{severity_name(l->severity), expand(l->meaning, vars), expand(l->fix, vars), {}, p.pid};
+          f.evidence.push_back("pid " + std::to_string(p.pid) + " (" + (p.argv.empty() ? p.exe : base_name(p.argv[0])) +
+                               ") wrote: " + line + "  (" + l->id + ")");
+          for (const std::string& c : l->causes) f.evidence.push_back("typical cause: " + expand(c, vars));
+          out.push_back(std::move(f));
+        }
+    std::set<std::string> reported;
+    for (const Library& first : p.libraries) {
+      std::string name = base_name(first.path);
+      if (!search_failed(p, first) || !reported.insert(name).second) continue;
+      // Only backends and GPU libraries are worth a finding; a probe for an optional file is not.
+      bool gpu = name.find("ggml") != std::string::npos || name.find("cuda") != std::string::npos ||
+                 name.find("cublas") != std::string::npos || name.find("nvidia-ml") != std::string::npos;
+      if (!gpu) continue;
+      // The attempt that got furthest speaks for the search: one that was mapped, else the last.
+      const Library* lib = &first;
+      for (const Library& o : p.libraries)
+        if (base_name(o.path) == name && (o.outcome == "mapped, then unmapped" || lib->outcome != "mapped, then unmapped")) lib = &o;
+      Explained e = explain(*lib, p, rules);
+      if (e.dlclose) continue;
+      // Unmapped and unexplained is as likely a dlclose as a failure: not a finding without evidence.
+      if (lib->outcome == "mapped, then unmapped" && e.evidence.empty()) continue;
+      Finding f{lib->outcome == "not found" ? "warning" : "error", name + " did not load in pid " + std::to_string(p.pid) + ": " + e.reason, "", e.evidence, p.pid};
+      for (const Library& other : p.libraries)
+        if (base_name(other.path) == name) f.evidence.push_back("tried " + other.path + ": " + other.outcome);
+      f.fix = "vgpu-doctor check  # the whole installation, with a fix for each cause";
+      out.push_back(std::move(f));
+    }
+  }
+  return out;
+}
+
+std::string describe_end(const Process& p) {
+  if (!p.exited) return "still running at the end of the trace";
+  if (p.exit_signal) return std::string("killed by signal ") + strsignal(p.exit_signal);
+  return "exited with status " + std::to_string(p.exit_code);
+}
+
+std::string command_line(const std::vector<std::string>& argv) {
+  std::string s;
+  for (const std::string& a : argv) s += (s.empty() ? "" : " ") + a;
+  return s;
+}
+
+// Children in the order they appeared, under their parents.
+void walk(const TraceResult& r, pid_t parent, int depth, const std::function<void(const Process&, int)>& f) {
+  for (const Process& p : r.processes)
+    if (p.ppid == parent) {
+      f(p, depth);
+      walk(r, p.pid, depth + 1, f);
+    }
+}
+
+pid_t root_parent(const TraceResult& r) { return r.processes.empty() ? 0 : r.processes.front().ppid; }
+
+std::string verdict(const Process& p) {
+  int loaded = 0, unloaded = 0, failed = 0;
+  std::set<std::string> seen;
+  std::string failed_names;
+  for (const Library& l : p.libraries) {
+    std::string n = base_name(l.path);
+    if (!seen.insert(n).second) continue;
+    bool any_loaded = false, any_unloaded = false;
+    for (const Library& o : p.libraries)
+      if (base_name(o.path) == n) any_loaded |= o.outcome == "loaded", any_unloaded |= o.outcome == "mapped, then unmapped";
+    if (any_loaded) ++loaded;
+    else if (any_unloaded) ++unloaded;
+    else ++failed, failed_names += (failed_names.empty() ? "" : ", ") + n;
+  }
+  std::string v = std::to_string(loaded) + " loaded";
+  if (unloaded) v += ", " + std::to_string(unloaded) + " mapped then unmapped";
+  if (failed) v += ", " + std::to_string(failed) + " never loaded (" + failed_names + ")";
+  return v;
+}
+
+std::string render_text(const TraceResult& r, const std::vector<Finding>& findings, bool markdown) {
+  std::ostringstream o;
+  std::string h1 = markdown ? "## " : "== ", h2 = markdown ? "### " : "-- ";
+  o << (markdown ? "# " : "") << "vgpu-trace: " << command_line(r.command) << " -> exit status " << r.exit_status << "\n\n";
+  if (!r.error.empty()) o << "tracing failed: " << r.error << "\n\n";
+  o << h1 << "processes\n";
+  if (markdown) o << "\n```\n";
+  walk(r, root_parent(r), 0, [&](const Process& p, int depth) {
+    o << std::string(static_cast<size_t>(depth) * 2, ' ') << p.pid << " " << (p.argv.empty() ? p.exe : command_line(p.argv)).substr(0, 160)
+      << "  [" << describe_end(p) << "; libraries: " << verdict(p) << "]\n";
+  });
+  if (markdown) o << "```\n";
+  o << "\n" << h1 << "findings (" << findings.size() << ")\n";
+  for (const Finding& f : findings) {
+    o << (markdown ? "- **" : "") << f.severity << (markdown ? "**" : "") << ": " << f.message << "\n";
+    for (const std::string& e : f.evidence) o << (markdown ? "  - " : "    ") << e << "\n";
+    if (!f.fix.empty()) o << (markdown ? "  - fix: `" : "  fix: ") << f.fix << (markdown ? "`" : "") << "\n";
+  }
+  o << "\n" << h1 << "details\n";
+  for (const Process& p : r.processes) {
+    o << "\n" << h2 << "pid " << p.pid << " (parent " << p.ppid << "): " << describe_end(p) << ", "
+      << static_cast<long>(p.start_ms) << "-" << static_cast<long>(p.end_ms) << " ms\n";
+    if (markdown) o << "\n```\n";
+    o << "  argv: " << command_line(p.argv) << "\n  exe: " << p.exe << "\n  cwd: " << p.cwd << "\n";
+    for (const auto& [k, v] : p.env_changed) o << "  env changed: " << k << "=" << v << (v.empty() ? "  (removed or empty)" : "") << "\n";
+    for (const std::string& d : p.dirs_opened) o << "  scanned: " << d << "\n";
+    for (const Library& l : p.libraries)
+      o << "  " << l.outcome << ": " << l.path << (l.resolved.empty() || l.resolved == l.path ? "" : " -> " + l.resolved) << "\n";
+    if (markdown) o << "```\n";
+  }
+  return o.str();
+}
+
+std::string render_json(const TraceResult& r, const std::vector<Finding>& findings) {
+  using nlohmann::json;
+  json j;
+  j["tool"] = "vgpu-trace";
+  j["command"] = r.command;
+  j["exit_status"] = r.exit_status;
+  if (!r.error.empty()) j["error"] = r.error;
+  j["processes"] = json::array();
+  for (const Process& p : r.processes) {
+    json jp{{"pid", p.pid}, {"ppid", p.ppid}, {"argv", p.argv}, {"exe", p.exe}, {"cwd", p.cwd}, {"env", p.env},
+            {"env_changed", p.env_changed}, {"dirs_opened", p.dirs_opened}, {"execs", p.execs},
+            {"start_ms", p.start_ms}, {"end_ms", p.end_ms}, {"output_lines", p.lines}, {"output_lines_dropped", p.lines_dropped}};
+    jp["exit"] = p.exited ? json{{"code", p.exit_code >= 0 ? json(p.exit_code) : json(nullptr)},
+                                 {"signal", p.exit_signal ? json(p.exit_signal) : json(nullptr)}}
+                          : json(nullptr);
+    jp["libraries"] = json::array();
+    for (const Library& l : p.libraries) {
+      json jl{{"path", l.path}, {"resolved", l.resolved}, {"outcome", l.outcome}, {"at_ms", l.first_ms}};
+      if (l.error) jl["errno"] = l.error;
+      if (search_failed(p, l)) jl["reason"] = explain(l, p, nullptr).reason;
+      jp["libraries"].push_back(jl);
+    }
+    j["processes"].push_back(jp);
+  }
+  j["findings"] = json::array();
+  for (const Finding& f : findings)
+    j["findings"].push_back({{"severity", f.severity}, {"pid", f.pid}, {"message", f.message}, {"evidence", f.evidence}, {"fix", f.fix}});
+  return j.dump(2) + "\n";
+}
+
+std::string self_dir(const char* argv0) {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  std::string p = n > 0 ? std::string(buf, static_cast<size_t>(n)) : argv0;
+  return p.substr(0, p.rfind('/'));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  int rc = parse(argc, argv, o);
+  if (rc == 1) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (rc) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  RuleSet rules;
+  bool have_rules = false;
+  std::string here = self_dir(argv[0]);
+  for (const std::string& d : {o.rules_dir, here + "/../share/vgpu/rules", std::string(VGPU_SOURCE_RULES_DIR)}) {
+    if (d.empty() || access(d.c_str(), R_OK) != 0) continue;
+    auto loaded = load_rules(d);
+    if (!loaded) {
+      std::fprintf(stderr, "vgpu-trace: rules: %s\n", loaded.error().message.c_str());
+      return 125;
+    }
+    rules = std::move(loaded.value());
+    have_rules = true;
+    break;
+  }
+  // The terminal's Ctrl-C reaches the command itself (same process group); the tracer waits for it to
+  // end and then reports. A signal sent to the tracer alone is forwarded to the command.
+  static pid_t child_pid = 0;
+  (void)child_pid;
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGINT, &ignore, nullptr);
+  sigaction(SIGQUIT, &ignore, nullptr);
+  TraceOptions topts;
+  topts.output_lines = o.output_lines;
+  TraceResult r = run_traced(o.command, topts);
+  if (!r.error.empty() && r.processes.size() <= 1 && r.processes.empty()) {
+    std::fprintf(stderr, "vgpu-trace: %s\n", r.error.c_str());
+    return 125;
+  }
+  auto findings = findings_of(r, have_rules ? &rules : nullptr);
+  std::string text = o.format == "json" ? render_json(r, findings) : render_text(r, findings, o.format == "markdown");
+  if (o.output.empty()) {
+    std::fputs(text.c_str(), stderr);
+  } else {
+    std::ofstream out(o.output);
+    out << text;
+    if (!out) {
+      std::fprintf(stderr, "vgpu-trace: cannot write %s\n", o.output.c_str());
+      return 125;
+    }
+  }
+  if (!r.error.empty()) std::fprintf(stderr, "vgpu-trace: %s\n", r.error.c_str());
+  return r.error.empty() || !r.processes.empty() ? r.exit_status : 125;
+}

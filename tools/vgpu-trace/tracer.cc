@@ -1,0 +1,518 @@
+#include "tracer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+namespace vgpu::trace {
+namespace {
+
+double now_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> split_nul(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t end = s.find('\0', start);
+    if (end == std::string::npos) end = s.size();
+    out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string readlink_str(const std::string& path) {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+// A NUL-terminated string from the tracee's memory (at most PATH_MAX bytes).
+std::string read_string(pid_t pid, unsigned long addr) {
+  std::string out;
+  char buf[256];
+  while (out.size() < PATH_MAX) {
+    iovec local{buf, sizeof buf}, remote{reinterpret_cast<void*>(addr + out.size()), sizeof buf};
+    ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (n <= 0) {
+      // The string may end less than 256 bytes before an unmapped page: read what is left byte by byte.
+      for (; out.size() < PATH_MAX; ) {
+        errno = 0;
+        long word = ptrace(PTRACE_PEEKDATA, pid, addr + out.size(), nullptr);
+        if (errno) return out;
+        const char* c = reinterpret_cast<const char*>(&word);
+        for (size_t i = 0; i < sizeof word; ++i) {
+          if (!c[i]) return out;
+          out += c[i];
+        }
+      }
+      return out;
+    }
+    const void* nul = std::memchr(buf, 0, static_cast<size_t>(n));
+    if (nul) return out.append(buf, static_cast<size_t>(static_cast<const char*>(nul) - buf));
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+std::string read_bytes(pid_t pid, unsigned long addr, size_t len) {
+  std::string out(len, '\0');
+  iovec local{out.data(), len}, remote{reinterpret_cast<void*>(addr), len};
+  ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return out;
+}
+
+bool looks_like_library(const std::string& path) {
+  std::string base = path.substr(path.rfind('/') + 1);
+  // name.so, or name.so.N[.N...] (ld.so.cache and name.so.conf are not libraries)
+  size_t so = base.find(".so");
+  if (so == std::string::npos || so == 0) return false;
+  std::string rest = base.substr(so + 3);
+  if (rest.empty()) return true;
+  if (rest[0] != '.') return false;
+  return rest.find_first_not_of("0123456789.") == std::string::npos && rest.size() > 1;
+}
+
+std::string join_path(const std::string& dir, const std::string& name) {
+  if (name.empty() || name[0] == '/' || dir.empty()) return name;
+  return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+// A system call seen at its seccomp stop, finished at its exit stop.
+struct Pending {
+  long nr = -1;
+  unsigned long args[6] = {};
+  std::string path;  // open/openat: the absolute path
+  bool directory = false;
+};
+
+struct Thread {
+  pid_t tgid = 0;
+  bool in_syscall = false;  // between a seccomp stop and its syscall-exit stop
+  Pending pending;
+};
+
+struct Mapping {
+  unsigned long addr = 0, len = 0;
+  size_t lib = 0;  // index in Process::libraries
+};
+
+struct ProcState {
+  size_t index = 0;                     // in TraceResult::processes
+  std::map<int, std::string> fds;       // fd -> absolute path, for every successful open
+  std::vector<Mapping> maps;            // executable mappings of opened files
+  std::string partial[3];               // an unfinished output line per fd
+};
+
+class Tracer {
+ public:
+  Tracer(const TraceOptions& o, TraceResult& r) : o_(o), r_(r), t0_(now_ms()) {}
+
+  void run(pid_t root);
+  pid_t root = 0;
+
+ private:
+  Process& proc(pid_t tgid) { return r_.processes[procs_.at(tgid).index]; }
+  void add_process(pid_t tgid, pid_t ppid);
+  void on_exec(pid_t tid, unsigned long former);
+  void on_new_task(pid_t parent_tid, pid_t child);
+  void on_seccomp(pid_t tid);
+  void on_syscall_exit(pid_t tid);
+  void on_exit(pid_t tid, int status);
+  void record_line(pid_t tgid, int fd, const std::string& data);
+  void end_process(pid_t tgid, double at);
+
+  const TraceOptions& o_;
+  TraceResult& r_;
+  double t0_;
+  std::map<pid_t, Thread> threads_;
+  std::map<pid_t, ProcState> procs_;
+};
+
+void Tracer::add_process(pid_t tgid, pid_t ppid) {
+  ProcState st;
+  st.index = r_.processes.size();
+  Process p;
+  p.pid = tgid;
+  p.ppid = ppid;
+  p.start_ms = now_ms() - t0_;
+  // A fork starts as a copy of its parent: the same image, environment and descriptors.
+  if (auto it = procs_.find(ppid); it != procs_.end()) {
+    const Process& parent = r_.processes[it->second.index];
+    p.argv = parent.argv, p.exe = parent.exe, p.env = parent.env, p.cwd = parent.cwd;
+    st.fds = it->second.fds;
+  }
+  r_.processes.push_back(std::move(p));
+  procs_[tgid] = std::move(st);
+}
+
+void Tracer::on_exec(pid_t tid, unsigned long former) {
+  // After an exec by a non-leader thread, the kernel reports it under the leader's id (former = the
+  // thread that called exec): every other thread of the group is gone.
+  pid_t tgid = tid;
+  for (auto it = threads_.begin(); it != threads_.end();)
+    if (it->second.tgid == tgid && it->first != tid) it = threads_.erase(it);
+    else ++it;
+  (void)former;
+  threads_[tid].tgid = tgid;
+  threads_[tid].in_syscall = false;
+  ProcState& st = procs_[tgid];
+  Process& p = proc(tgid);
+  // The old image's libraries are gone with it: what was mapped stays "loaded" (it was, until exec).
+  st.maps.clear();
+  std::string base = "/proc/" + std::to_string(tgid);
+  p.argv = split_nul(read_file(base + "/cmdline"));
+  p.exe = readlink_str(base + "/exe");
+  p.cwd = readlink_str(base + "/cwd");
+  std::map<std::string, std::string> env;
+  for (const std::string& kv : split_nul(read_file(base + "/environ"))) {
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos && env_matters(kv.substr(0, eq))) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  // What changed from the parent's environment (for the first image) or from the previous image.
+  std::map<std::string, std::string> before;
+  if (p.execs == 0) {
+    if (auto it = procs_.find(p.ppid); it != procs_.end()) before = r_.processes[it->second.index].env;
+    else before = env;  // the root: nothing to compare with
+  } else {
+    before = p.env;
+  }
+  p.env_changed.clear();
+  for (const auto& [k, v] : env)
+    if (!before.count(k) || before[k] != v) p.env_changed[k] = v;
+  for (const auto& [k, v] : before)
+    if (!env.count(k)) p.env_changed[k] = "";
+  p.env = std::move(env);
+  ++p.execs;
+  // Descriptors with O_CLOEXEC are gone; the rest survive. Re-read the table from /proc.
+  std::map<int, std::string> fds;
+  for (const auto& [fd, path] : st.fds)
+    if (!readlink_str(base + "/fd/" + std::to_string(fd)).empty()) fds[fd] = path;
+  st.fds = std::move(fds);
+}
+
+void Tracer::on_new_task(pid_t parent_tid, pid_t child) {
+  pid_t parent_tgid = threads_.count(parent_tid) ? threads_[parent_tid].tgid : parent_tid;
+  // A thread or a process? The kernel says in /proc/<tid>/status (Tgid), whatever clone flags did it.
+  pid_t tgid = child;
+  std::istringstream status(read_file("/proc/" + std::to_string(child) + "/status"));
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("Tgid:", 0) == 0) tgid = static_cast<pid_t>(std::atoi(line.c_str() + 5));
+  threads_[child].tgid = tgid;
+  if (tgid == child && !procs_.count(child)) add_process(child, parent_tgid);
+}
+
+void Tracer::on_seccomp(pid_t tid) {
+  user_regs_struct regs{};
+  if (ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) return;
+  Thread& th = threads_[tid];
+  if (!th.tgid) th.tgid = tid;
+  Pending p;
+  p.nr = static_cast<long>(regs.orig_rax);
+  unsigned long a[6] = {regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9};
+  std::memcpy(p.args, a, sizeof a);
+  pid_t tgid = th.tgid;
+  if (!procs_.count(tgid)) add_process(tgid, 0);
+  std::string cwd = readlink_str("/proc/" + std::to_string(tid) + "/cwd");
+  switch (p.nr) {
+    case SYS_open:
+      p.path = join_path(cwd, read_string(tid, a[0]));
+      p.directory = (a[1] & O_DIRECTORY) != 0;
+      break;
+    case SYS_openat: {
+      std::string name = read_string(tid, a[1]);
+      int dirfd = static_cast<int>(a[0]);
+      std::string dir = dirfd == AT_FDCWD ? cwd : readlink_str("/proc/" + std::to_string(tid) + "/fd/" + std::to_string(dirfd));
+      p.path = join_path(dir, name);
+      p.directory = (a[2] & O_DIRECTORY) != 0;
+      break;
+    }
+    case SYS_write: {
+      int fd = static_cast<int>(a[0]);
+      if (fd == 1 || fd == 2) record_line(tgid, fd, read_bytes(tid, a[1], std::min<unsigned long>(a[2], 65536)));
+      break;
+    }
+    case SYS_munmap: {
+      // A failed dlopen unmaps the whole reservation its first mmap made, executable segment included.
+      ProcState& st = procs_[tgid];
+      unsigned long lo = a[0], hi = a[0] + a[1];
+      for (auto it = st.maps.begin(); it != st.maps.end();)
+        if (it->addr < hi && lo < it->addr + it->len) {
+          Library& lib = proc(tgid).libraries[it->lib];
+          if (lib.outcome == "loaded") lib.outcome = "mapped, then unmapped";
+          it = st.maps.erase(it);
+        } else {
+          ++it;
+        }
+      break;
+    }
+    default: break;
+  }
+  // See the result: run to the syscall-exit stop, then on at full speed (the seccomp filter stops us
+  // again only on what matters).
+  th.pending = p;
+  th.in_syscall = true;
+  ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr);
+}
+
+void Tracer::on_syscall_exit(pid_t tid) {
+  Thread& th = threads_[tid];
+  th.in_syscall = false;
+  user_regs_struct regs{};
+  if (ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) return;
+  long ret = static_cast<long>(regs.rax);
+  const Pending& p = th.pending;
+  pid_t tgid = th.tgid;
+  if (!procs_.count(tgid)) return;
+  ProcState& st = procs_[tgid];
+  Process& pr = proc(tgid);
+  double at = now_ms() - t0_;
+  if (p.nr == SYS_open || p.nr == SYS_openat) {
+    if (ret >= 0) st.fds[static_cast<int>(ret)] = p.path;
+    if (p.directory && ret >= 0) {
+      if (std::find(pr.dirs_opened.begin(), pr.dirs_opened.end(), p.path) == pr.dirs_opened.end())
+        pr.dirs_opened.push_back(p.path);
+    } else if (looks_like_library(p.path)) {
+      Library lib;
+      lib.path = p.path;
+      lib.first_ms = at;
+      if (ret >= 0) {
+        char real[PATH_MAX];
+        lib.resolved = ::realpath(p.path.c_str(), real) ? real : p.path;
+        lib.outcome = "opened, not mapped";
+      } else {
+        lib.outcome = "not found";
+        lib.error = static_cast<int>(-ret);
+        if (lib.error != ENOENT) lib.outcome = std::string("open failed: ") + std::strerror(lib.error);
+      }
+      pr.libraries.push_back(std::move(lib));
+    }
+  } else if (p.nr == SYS_mmap && ret >= 0 && (p.args[2] & PROT_EXEC)) {
+    int fd = static_cast<int>(p.args[4]);
+    auto f = st.fds.find(fd);
+    if (f != st.fds.end())
+      for (size_t i = pr.libraries.size(); i-- > 0;)
+        if (pr.libraries[i].path == f->second) {
+          pr.libraries[i].outcome = "loaded";
+          st.maps.push_back({static_cast<unsigned long>(ret), p.args[1], i});
+          break;
+        }
+  }
+}
+
+void Tracer::record_line(pid_t tgid, int fd, const std::string& data) {
+  ProcState& st = procs_[tgid];
+  Process& p = proc(tgid);
+  std::string& part = st.partial[fd];
+  for (char c : data) {
+    if (c != '\n') {
+      if (part.size() < 4096) part += c;
+      continue;
+    }
+    p.lines.push_back(part);
+    part.clear();
+    if (p.lines.size() > o_.output_lines) p.lines.erase(p.lines.begin()), ++p.lines_dropped;
+  }
+}
+
+void Tracer::end_process(pid_t tgid, double at) {
+  ProcState& st = procs_[tgid];
+  Process& p = proc(tgid);
+  for (int fd : {1, 2})
+    if (!st.partial[fd].empty()) p.lines.push_back(st.partial[fd]), st.partial[fd].clear();
+  p.end_ms = at;
+}
+
+void Tracer::on_exit(pid_t tid, int status) {
+  auto it = threads_.find(tid);
+  pid_t tgid = it != threads_.end() ? it->second.tgid : tid;
+  if (it != threads_.end()) threads_.erase(it);
+  if (tgid != tid || !procs_.count(tgid)) return;  // a thread, or a process we never saw
+  Process& p = proc(tgid);
+  p.exited = true;
+  if (WIFEXITED(status)) p.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) p.exit_signal = WTERMSIG(status);
+  end_process(tgid, now_ms() - t0_);
+  if (tgid == root) r_.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void Tracer::run(pid_t root_pid) {
+  root = root_pid;
+  threads_[root].tgid = root;
+  add_process(root, getpid());
+  bool root_done = false;
+  while (true) {
+    int status = 0;
+    pid_t tid = waitpid(-1, &status, __WALL);
+    if (tid < 0) {
+      if (errno == EINTR) continue;
+      break;  // ECHILD: every tracee is gone
+    }
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      on_exit(tid, status);
+      if (tid == root) root_done = true;
+      continue;
+    }
+    if (!WIFSTOPPED(status)) continue;
+    int sig = WSTOPSIG(status);
+    int event = status >> 16;
+    if (!threads_.count(tid)) threads_[tid].tgid = tid;  // a new task reported before its parent's event
+    unsigned long msg = 0;
+    switch (event) {
+      case PTRACE_EVENT_SECCOMP:
+        on_seccomp(tid);
+        continue;  // resumed with PTRACE_SYSCALL there
+      case PTRACE_EVENT_FORK:
+      case PTRACE_EVENT_VFORK:
+      case PTRACE_EVENT_CLONE:
+        ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg);
+        on_new_task(tid, static_cast<pid_t>(msg));
+        break;
+      case PTRACE_EVENT_EXEC:
+        ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg);
+        on_exec(tid, msg);
+        break;
+      case PTRACE_EVENT_STOP:
+        // A group-stop (SIGSTOP, SIGTSTP, ...): stay stopped as untraced, until SIGCONT.
+        if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+          ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
+          continue;
+        }
+        break;  // the initial stop of an auto-attached task
+      default:
+        if (sig == (SIGTRAP | 0x80)) {  // syscall-exit stop (PTRACE_O_TRACESYSGOOD)
+          if (threads_[tid].in_syscall) on_syscall_exit(tid);
+          ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+          continue;
+        }
+        // A signal for the tracee: deliver it unchanged.
+        ptrace(PTRACE_CONT, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
+        continue;
+    }
+    ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+  }
+  (void)root_done;
+  double end = now_ms() - t0_;
+  for (auto& [tgid, st] : procs_)
+    if (r_.processes[st.index].end_ms < 0) end_process(tgid, end);
+}
+
+// seccomp-BPF: trace (stop) on the calls that matter, allow the rest.
+int install_filter() {
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (!ctx) return -ENOMEM;
+  int rc = 0;
+  auto trace = [&](int nr) { if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), nr, 0); };
+  trace(SCMP_SYS(execve));
+  trace(SCMP_SYS(execveat));
+  trace(SCMP_SYS(open));
+  trace(SCMP_SYS(openat));
+  trace(SCMP_SYS(munmap));
+  if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+  if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 1));
+  if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 2));
+  if (rc == 0) rc = seccomp_load(ctx);
+  seccomp_release(ctx);
+  return rc;
+}
+
+}  // namespace
+
+bool env_matters(const std::string& name) {
+  for (const char* p : {"LD_", "OLLAMA_", "CUDA_", "GGML_", "VGPU_", "GODEBUG", "NVIDIA_"})
+    if (name.rfind(p, 0) == 0) return true;
+  return name == "PATH";
+}
+
+TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions& options) {
+  TraceResult r;
+  r.command = argv;
+  if (argv.empty()) {
+    r.error = "no command";
+    return r;
+  }
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) {
+    r.error = std::string("pipe: ") + std::strerror(errno);
+    return r;
+  }
+  pid_t child = fork();
+  if (child < 0) {
+    r.error = std::string("fork: ") + std::strerror(errno);
+    return r;
+  }
+  if (child == 0) {
+    ::close(report[0]);
+    // Wait for the tracer to attach, then filter, then exec: a filtered call with no tracer attached
+    // would fail with ENOSYS, so the order matters, and PTRACE_O_EXITKILL ends us if the tracer dies.
+    raise(SIGSTOP);
+    int err = 0;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) err = errno;
+    if (!err) err = -install_filter();
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    if (!err) execvp(args[0], args.data());
+    if (!err) err = errno;
+    ssize_t ignored = write(report[1], &err, sizeof err);
+    (void)ignored;
+    _exit(127);
+  }
+  ::close(report[1]);
+  int status = 0;
+  if (waitpid(child, &status, WSTOPPED) != child || !WIFSTOPPED(status)) {
+    r.error = "the command did not start";
+    ::close(report[0]);
+    return r;
+  }
+  long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
+              PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
+  if (ptrace(PTRACE_SEIZE, child, nullptr, reinterpret_cast<void*>(opts)) != 0) {
+    r.error = std::string("ptrace: ") + std::strerror(errno) +
+              " (in a container, ptrace may need CAP_SYS_PTRACE or kernel.yama.ptrace_scope=0)";
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    ::close(report[0]);
+    return r;
+  }
+  kill(child, SIGCONT);
+  Tracer t(options, r);
+  t.run(child);
+  int err = 0;
+  if (read(report[0], &err, sizeof err) == sizeof err && err)
+    r.error = "cannot run " + argv[0] + ": " + std::strerror(err);
+  ::close(report[0]);
+  return r;
+}
+
+}  // namespace vgpu::trace

@@ -1,0 +1,66 @@
+// The tracing engine of vgpu-trace: runs a command under ptrace with a seccomp-BPF filter installed in
+// it before exec, so that every thread and child process is followed (fork, vfork, clone, exec events)
+// but a tracee stops only on the system calls that say what it loads: the exec family, open/openat,
+// mmap with PROT_EXEC, munmap, and writes to stdout/stderr. Everything else runs at full speed.
+//
+// Per process it records argv, the environment that matters to loading and discovery, cwd, the
+// directories it opened, every shared-object path it tried with the outcome, the lines it wrote, and
+// how it ended. Signals reach the tracees unchanged; group-stops are honoured (PTRACE_LISTEN).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace vgpu::trace {
+
+// One shared object a process asked for, by the path it named.
+struct Library {
+  std::string path;      // as the process named it (open/openat argument, made absolute)
+  std::string resolved;  // the file it is (symlinks followed), when it exists
+  // "not found" (the open failed), "opened, not mapped", "mapped, then unmapped" (a dlopen that failed
+  // after mapping), "loaded" (mapped executable and still mapped at exit or exec).
+  std::string outcome;
+  int error = 0;             // errno of a failed open
+  double first_ms = 0;       // since the trace started
+  std::string reason;        // why, when it failed (filled by the report from the process's own words)
+};
+
+struct Process {
+  pid_t pid = 0, ppid = 0;
+  std::vector<std::string> argv;
+  std::string exe, cwd;
+  std::map<std::string, std::string> env;          // the variables that matter (see kEnvPrefixes)
+  std::map<std::string, std::string> env_changed;  // ... that differ from the parent's ("" = removed)
+  std::vector<std::string> dirs_opened;            // directories opened (a backend scan reads them)
+  std::vector<Library> libraries;
+  std::vector<std::string> lines;                  // what it wrote to stdout/stderr, by line (bounded)
+  size_t lines_dropped = 0;
+  int execs = 0;                                   // how many images it ran (argv etc. are the last's)
+  double start_ms = 0, end_ms = -1;
+  bool exited = false;
+  int exit_code = -1, exit_signal = 0;
+};
+
+struct TraceOptions {
+  size_t output_lines = 200;  // per process, the last N lines kept
+};
+
+struct TraceResult {
+  std::vector<std::string> command;
+  int exit_status = 0;             // the command's: its code, or 128 + signal
+  std::vector<Process> processes;  // in order of appearance
+  std::string error;               // set when tracing itself failed
+};
+
+// The environment variable prefixes that matter to loading and discovery.
+bool env_matters(const std::string& name);
+
+// Runs `argv` under the tracer. stdin, stdout and stderr are the tracer's own.
+TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions& options);
+
+}  // namespace vgpu::trace
