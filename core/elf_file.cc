@@ -322,6 +322,16 @@ Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
 
 }  // namespace
 
+void order_for_report(std::vector<MissingImport>& missing) {
+  auto rank = [](const MissingImport& m) {
+    if (m.symbol == "__cudaRegisterFatBinary") return 0;
+    if (m.symbol.rfind("__cudaRegister", 0) == 0) return 1;
+    return m.symbol.rfind("__cuda", 0) == 0 ? 2 : 3;
+  };
+  std::stable_sort(missing.begin(), missing.end(),
+                   [&](const MissingImport& a, const MissingImport& b) { return rank(a) < rank(b); });
+}
+
 std::vector<MissingImport> missing_imports(const ElfInfo& consumer, const std::string& provider_name,
                                            const ElfInfo& provider, const std::string& unversioned_prefix) {
   std::vector<MissingImport> out;

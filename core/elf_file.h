@@ -105,6 +105,11 @@ struct MissingImport {
   std::string reason;
 };
 
+// Orders missing imports for a person: the fatbin registration entry points first (a fatbin that cannot
+// register is what kills a CUDA backend at load: __cudaRegisterFatBinary, then the other
+// __cudaRegister*, then the other __cuda*), the rest in .dynsym order.
+void order_for_report(std::vector<MissingImport>& missing);
+
 // Checks every undefined symbol of `consumer` that requires a version owned by `provider_name` (the
 // DT_NEEDED name it is loaded as), plus, when `unversioned_prefix` is not empty, every unversioned
 // undefined symbol starting with that prefix.

@@ -6,7 +6,8 @@
 #      libggml-cuda.so, the shims linked in under NVIDIA's names) and a runner that loads ggml's own
 #      registry from it, as Ollama's runner does; once with the stub PCI device, once without.
 #   3. vgpu-doctor check on this machine's Ollama installation, if it has one;
-#   4. vgpu-doctor fix, check and probe on a bare install, then check on one broken the seeds' way.
+#   4. vgpu-doctor fix, check and probe on a bare install, then check on one broken the seeds' way;
+#   5. vgpu-trace on the runner of that broken install: why ggml did not load its CUDA backend.
 # Where this machine has no stub PCI device (vendor 0x10de, device $VGPU_DEVICE_ID or 0x2331), the demo
 # makes one in a scratch sysfs tree and points VGPU_SYSFS_ROOT at it, and says so.
 set -euo pipefail
@@ -93,3 +94,12 @@ printf 'libcudart.so.12 { global: cudaGetDeviceCount; local: *; };\n' >"$work/se
 cc -shared -fPIC -o "$work/libcudart-seed.so" -Wl,-soname,libcudart.so.12 -Wl,--version-script,"$work/seed.map" "$work/seed.c"
 ln -sf "$work/libcudart-seed.so" "$root/lib/ollama/cuda_v12/libcudart.so.12"
 "${doctor[@]}" check --ollama-dir "$root/lib/ollama" --shim-dir "$work/doctor-shims" --env-file "$work/doctor-env" || true
+
+# 5. vgpu-trace on the runner of that broken install: ggml prints nothing about the CUDA backend it
+#    failed to load; the trace says which library was unmapped again and why.
+echo
+echo "== vgpu-trace: the runner of the broken install (ggml itself is silent about its CUDA backend)"
+lib="$root/lib/ollama"
+LD_LIBRARY_PATH="$lib:$lib/cuda_v12:$work/doctor-shims" "$prefix/bin/vgpu-trace" -o "$work/trace.txt" -- \
+  "$runner" "$lib" "$lib/cuda_v12" || true
+sed -n '/^== findings/,/^== details/p' "$work/trace.txt" | grep -v '^== details'

@@ -88,8 +88,7 @@ void check_backend(const Install& in, Backend& b, Report& r) {
       // One finding per provider, naming every symbol; the registration entry points first, since a
       // fatbin that cannot register is what kills the backend at load.
       auto missing = missing_imports(*o->elf, d.name, *d.object->elf, prefix);
-      std::stable_partition(missing.begin(), missing.end(),
-                            [](const MissingImport& m) { return m.symbol.rfind("__cuda", 0) == 0; });
+      order_for_report(missing);
       if (!missing.empty()) {
         const MissingImport& first = missing.front();
         Finding f{"symbols.missing", Severity::error, d.path,

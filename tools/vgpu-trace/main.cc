@@ -138,8 +138,7 @@ ModelVerdict model_verdict(const Process& p, const Library& lib) {
       }
       auto missing = missing_imports(*o->elf, d.name, *d.object->elf, d.name == "libcuda.so.1" ? "cu" : "");
       if (missing.empty()) continue;
-      std::stable_partition(missing.begin(), missing.end(),
-                            [](const MissingImport& m) { return m.symbol.rfind("__cuda", 0) == 0; });
+      order_for_report(missing);
       const MissingImport& m = missing.front();
       v.failed = true;
       v.reason = o->path + " imports " + m.symbol + (m.version.empty() ? "" : "@" + m.version) + " from " + d.path + ": " +
