@@ -95,6 +95,22 @@ grep -q "gpu: 0" "$work/traced.out" || fail "the broken runtime still gives a GP
 q 'any("libggml-cuda.so did not load" in f["message"] and "libcudart.so.13" in f["message"] for f in d["findings"])'
 echo "ok: real ggml with a broken libcudart.so.13: ggml says nothing, vgpu-trace names why libggml-cuda.so did not load"
 
+# A signal sent to the tracer alone reaches the command; the report is still written.
+"$trace" -o "$work/report" --format json -- sleep 30 &
+tracer=$!
+for _ in $(seq 50); do [[ -n $(pgrep -P "$tracer") ]] && break; sleep 0.1; done
+kill -TERM "$tracer"
+rc=0; wait "$tracer" || rc=$?
+[[ $rc == 143 ]] || fail "SIGTERM to the tracer: exit $rc, not 143"
+q 'd["processes"][0]["exit"]["signal"] == 15'
+echo "ok: SIGTERM to vgpu-trace is forwarded to the command; exit 143, report written"
+# The Chrome/Perfetto timeline, and the opt-in Go preemption switch.
+"$trace" --format chrome -o "$work/report" -- "$fixture" chain 2 >/dev/null || true  # chain N exits N
+q 'sum(e["ph"] == "X" for e in d["traceEvents"]) == 3 and any(e["ph"] == "i" for e in d["traceEvents"])'
+GODEBUG=madvdontneed=1 "$trace" --go-no-preempt -o "$work/report" -- sh -c 'echo "$GODEBUG"' >"$work/out"
+[[ $(cat "$work/out") == "madvdontneed=1,asyncpreemptoff=1" ]] || fail "--go-no-preempt: GODEBUG is $(cat "$work/out")"
+echo "ok: --format chrome (a process track each, library instants); --go-no-preempt appends to GODEBUG"
+
 # Usage
 rc=0; "$trace" >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "no command: exit $rc, not 2"
 rc=0; "$trace" --format yaml -- true >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "bad --format: exit $rc, not 2"

@@ -28,21 +28,26 @@ using namespace vgpu::trace;
 namespace {
 
 const char* kUsage =
-    "usage: vgpu-trace [-o FILE] [--format text|json|markdown] [--output-lines N] [--rules-dir DIR] -- CMD [ARGS...]\n"
+    "usage: vgpu-trace [-o FILE] [--format text|json|markdown|chrome] [--output-lines N] [--go-no-preempt]\n"
+    "                  [--rules-dir DIR] -- CMD [ARGS...]\n"
     "\n"
     "Runs CMD and every process it starts under ptrace, stopping them only on the system calls that say what\n"
     "they load (a seccomp filter: exec, open/openat, executable mmap, munmap, writes to stdout/stderr), and\n"
     "reports per process which shared objects it tried, which it loaded and which failed, and why.\n"
     "\n"
     "  -o, --output FILE     write the report to FILE (default: stderr, after CMD's own output)\n"
-    "  --format FORMAT       text (default), json (schema: docs/trace-schema.md) or markdown\n"
+    "  --format FORMAT       text (default), json (schema: docs/trace-schema.md), markdown (for a bug\n"
+    "                        ticket) or chrome (a trace-event timeline for ui.perfetto.dev)\n"
     "  --output-lines N      keep the last N lines each process wrote (default 200)\n"
     "  --rules-dir DIR       the rules that explain log lines (default: the installed share/vgpu/rules)\n"
+    "  --go-no-preempt       run CMD with GODEBUG=asyncpreemptoff=1: a traced Go program (Ollama) then is not\n"
+    "                        stopped by its own preemption signal every 10 ms; CHANGES ITS SCHEDULING\n"
     "\n"
     "Example: vgpu-trace -o trace.md --format markdown -- ollama serve\n"
     "Exit status: CMD's own (128+N when a signal N killed it); 125 when vgpu-trace itself failed.\n";
 
 struct Options {
+  bool go_no_preempt = false;
   std::string output, format = "text", rules_dir;
   size_t output_lines = 200;
   std::vector<std::string> command;
@@ -65,6 +70,10 @@ int parse(int argc, char** argv, Options& o) {
       break;
     }
     if (a == "-h" || a == "--help") return 1;
+    if (a == "--go-no-preempt") {
+      o.go_no_preempt = true;
+      continue;
+    }
     if (a == "-o" || a == "--output") {
       const char* v = value("-o");
       if (!v) return 2;
@@ -73,8 +82,8 @@ int parse(int argc, char** argv, Options& o) {
       const char* v = value("--format");
       if (!v) return 2;
       o.format = v;
-      if (o.format != "text" && o.format != "json" && o.format != "markdown") {
-        std::fprintf(stderr, "vgpu-trace: --format must be text, json or markdown, not '%s'\n", v);
+      if (o.format != "text" && o.format != "json" && o.format != "markdown" && o.format != "chrome") {
+        std::fprintf(stderr, "vgpu-trace: --format must be text, json, markdown or chrome, not '%s'\n", v);
         return 2;
       }
     } else if (a == "--output-lines") {
@@ -353,6 +362,24 @@ std::string render_json(const TraceResult& r, const std::vector<Finding>& findin
   return j.dump(2) + "\n";
 }
 
+// Chrome/Perfetto trace events: a track per process (its lifetime), an instant per library attempt.
+std::string render_chrome(const TraceResult& r) {
+  using nlohmann::json;
+  json events = json::array();
+  for (const Process& p : r.processes) {
+    std::string name = p.argv.empty() ? p.exe : command_line(p.argv).substr(0, 120);
+    events.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", p.pid}, {"tid", p.pid}, {"args", {{"name", name}}}});
+    double end = p.end_ms >= 0 ? p.end_ms : p.start_ms;
+    events.push_back({{"ph", "X"}, {"name", base_name(p.argv.empty() ? p.exe : p.argv[0])}, {"cat", "process"},
+                      {"pid", p.pid}, {"tid", p.pid}, {"ts", p.start_ms * 1000}, {"dur", (end - p.start_ms) * 1000},
+                      {"args", {{"argv", p.argv}, {"end", describe_end(p)}, {"ppid", p.ppid}}}});
+    for (const Library& l : p.libraries)
+      events.push_back({{"ph", "i"}, {"s", "t"}, {"name", base_name(l.path) + ": " + l.outcome}, {"cat", "library"},
+                        {"pid", p.pid}, {"tid", p.pid}, {"ts", l.first_ms * 1000}, {"args", {{"path", l.path}, {"resolved", l.resolved}}}});
+  }
+  return json{{"traceEvents", events}, {"displayTimeUnit", "ms"}}.dump() + "\n";
+}
+
 std::string self_dir(const char* argv0) {
   char buf[4096];
   ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -388,22 +415,31 @@ int main(int argc, char** argv) {
     break;
   }
   // The terminal's Ctrl-C reaches the command itself (same process group); the tracer waits for it to
-  // end and then reports. A signal sent to the tracer alone is forwarded to the command.
-  static pid_t child_pid = 0;
-  (void)child_pid;
+  // end and then reports. SIGTERM or SIGHUP sent to the tracer alone is forwarded to the command.
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
   sigaction(SIGINT, &ignore, nullptr);
   sigaction(SIGQUIT, &ignore, nullptr);
+  struct sigaction forward {};
+  forward.sa_handler = [](int sig) {
+    if (pid_t root = traced_root()) kill(root, sig);
+  };
+  sigemptyset(&forward.sa_mask);
+  forward.sa_flags = SA_RESTART;
+  sigaction(SIGTERM, &forward, nullptr);
+  sigaction(SIGHUP, &forward, nullptr);
   TraceOptions topts;
   topts.output_lines = o.output_lines;
+  topts.go_no_preempt = o.go_no_preempt;
   TraceResult r = run_traced(o.command, topts);
   if (!r.error.empty() && r.processes.size() <= 1 && r.processes.empty()) {
     std::fprintf(stderr, "vgpu-trace: %s\n", r.error.c_str());
     return 125;
   }
   auto findings = findings_of(r, have_rules ? &rules : nullptr);
-  std::string text = o.format == "json" ? render_json(r, findings) : render_text(r, findings, o.format == "markdown");
+  std::string text = o.format == "json"     ? render_json(r, findings)
+                     : o.format == "chrome" ? render_chrome(r)
+                                            : render_text(r, findings, o.format == "markdown");
   if (o.output.empty()) {
     std::fputs(text.c_str(), stderr);
   } else {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -451,6 +452,9 @@ int install_filter() {
 
 }  // namespace
 
+std::atomic<pid_t> g_root{0};
+pid_t traced_root() { return g_root.load(); }
+
 bool env_matters(const std::string& name) {
   for (const char* p : {"LD_", "OLLAMA_", "CUDA_", "GGML_", "VGPU_", "GODEBUG", "NVIDIA_"})
     if (name.rfind(p, 0) == 0) return true;
@@ -482,6 +486,11 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
     int err = 0;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) err = errno;
     if (!err) err = -install_filter();
+    if (!err && options.go_no_preempt) {
+      const char* old = getenv("GODEBUG");
+      std::string v = std::string(old && *old ? std::string(old) + "," : "") + "asyncpreemptoff=1";
+      setenv("GODEBUG", v.c_str(), 1);
+    }
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -508,9 +517,11 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
     ::close(report[0]);
     return r;
   }
+  g_root = child;
   kill(child, SIGCONT);
   Tracer t(options, r);
   t.run(child);
+  g_root = 0;
   int err = 0;
   if (read(report[0], &err, sizeof err) == sizeof err && err)
     r.error = "cannot run " + argv[0] + ": " + std::strerror(err);

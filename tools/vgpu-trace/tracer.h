@@ -48,7 +48,13 @@ struct Process {
 
 struct TraceOptions {
   size_t output_lines = 200;  // per process, the last N lines kept
+  // GODEBUG=asyncpreemptoff=1 for the command: Go's SIGURG preemption then no longer stops every
+  // thread of a traced Go program (Ollama) every 10 ms. It changes the program's scheduling: opt-in.
+  bool go_no_preempt = false;
 };
+
+// The command's pid while it runs (0 before and after), for forwarding a signal sent to the tracer.
+pid_t traced_root();
 
 struct TraceResult {
   std::vector<std::string> command;
