@@ -7,8 +7,10 @@
 //   vfork              vfork, then exec /bin/true; the parent prints the status
 //   dlopen PATH...     dlopen each (RTLD_NOW); dlerror to stderr on failure
 //   hello              prints "hello"
+//   loop N             N times: fork, exec "hello", wait, sleep 50 ms; then "loop done" (to attach to)
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,6 +45,25 @@ int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IONBF, 0);
   if (argc < 2) return 2;
   const char* mode = argv[1];
+  if (!strcmp(mode, "loop")) {
+    int n = argc > 2 ? atoi(argv[2]) : 10, ok = 0;
+    for (int i = 0; i < n; ++i) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        char* args[] = {self, "hello", NULL};
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        execv(self, args);
+        _exit(127);
+      }
+      int st = 0;
+      waitpid(pid, &st, 0);
+      ok += WIFEXITED(st) && WEXITSTATUS(st) == 0;
+      usleep(50000);
+    }
+    printf("loop done: %d of %d\n", ok, n);
+    return ok == n ? 0 : 1;
+  }
   if (!strcmp(mode, "hello")) {
     puts("hello");
     return 0;

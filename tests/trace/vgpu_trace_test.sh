@@ -111,6 +111,23 @@ GODEBUG=madvdontneed=1 "$trace" --go-no-preempt -o "$work/report" -- sh -c 'echo
 [[ $(cat "$work/out") == "madvdontneed=1,asyncpreemptoff=1" ]] || fail "--go-no-preempt: GODEBUG is $(cat "$work/out")"
 echo "ok: --format chrome (a process track each, library instants); --go-no-preempt appends to GODEBUG"
 
+# Attach to a running process, follow the children it starts, detach on Ctrl-C: it goes on, correct.
+"$fixture" loop 30 >"$work/loop.out" &
+target=$!
+sleep 0.3
+"$trace" -p "$target" -o "$work/report" --format json &
+tracer=$!
+sleep 0.8
+kill -INT "$tracer"
+rc=0; wait "$tracer" || rc=$?
+[[ $rc == 0 ]] || fail "vgpu-trace -p: exit $rc after Ctrl-C"
+kill -0 "$target" 2>/dev/null || fail "the attached process did not survive the detach"
+rc=0; wait "$target" || rc=$?
+[[ $rc == 0 && $(cat "$work/loop.out") == "loop done: 30 of 30" ]] || fail "after detach: exit $rc, '$(cat "$work/loop.out")'"
+q 'd["processes"][0]["pid"] == '"$target"' and d["processes"][0]["exit"] is None'
+q 'sum(p["argv"][1:] == ["hello"] for p in d["processes"]) >= 3'
+echo "ok: -p attaches, follows the children started meanwhile, detaches on Ctrl-C; the process finishes correctly"
+
 # Usage
 rc=0; "$trace" >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "no command: exit $rc, not 2"
 rc=0; "$trace" --format yaml -- true >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "bad --format: exit $rc, not 2"

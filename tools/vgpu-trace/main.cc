@@ -30,11 +30,15 @@ namespace {
 const char* kUsage =
     "usage: vgpu-trace [-o FILE] [--format text|json|markdown|chrome] [--output-lines N] [--go-no-preempt]\n"
     "                  [--rules-dir DIR] -- CMD [ARGS...]\n"
+    "       vgpu-trace -p PID [-o FILE] [--format ...]\n"
     "\n"
     "Runs CMD and every process it starts under ptrace, stopping them only on the system calls that say what\n"
     "they load (a seccomp filter: exec, open/openat, executable mmap, munmap, writes to stdout/stderr), and\n"
     "reports per process which shared objects it tried, which it loaded and which failed, and why.\n"
     "\n"
+    "  -p, --pid PID         attach to a running process (all its threads, and the children it starts from\n"
+    "                        then on); Ctrl-C detaches and leaves it running. No filter can be installed\n"
+    "                        in a running process, so every system call stops: strace -f's cost\n"
     "  -o, --output FILE     write the report to FILE (default: stderr, after CMD's own output)\n"
     "  --format FORMAT       text (default), json (schema: docs/trace-schema.md), markdown (for a bug\n"
     "                        ticket) or chrome (a trace-event timeline for ui.perfetto.dev)\n"
@@ -48,6 +52,7 @@ const char* kUsage =
 
 struct Options {
   bool go_no_preempt = false;
+  pid_t attach = 0;
   std::string output, format = "text", rules_dir;
   size_t output_lines = 200;
   std::vector<std::string> command;
@@ -70,6 +75,18 @@ int parse(int argc, char** argv, Options& o) {
       break;
     }
     if (a == "-h" || a == "--help") return 1;
+    if (a == "-p" || a == "--pid") {
+      const char* v = value("-p");
+      if (!v) return 2;
+      char* end = nullptr;
+      long n = std::strtol(v, &end, 10);
+      if (!*v || *end || n <= 0 || n > 4194304) {
+        std::fprintf(stderr, "vgpu-trace: -p needs a process id, not '%s'\n", v);
+        return 2;
+      }
+      o.attach = static_cast<pid_t>(n);
+      continue;
+    }
     if (a == "--go-no-preempt") {
       o.go_no_preempt = true;
       continue;
@@ -108,7 +125,15 @@ int parse(int argc, char** argv, Options& o) {
     }
   }
   for (; i < argc; ++i) o.command.push_back(argv[i]);
-  if (o.command.empty()) {
+  if (o.attach && !o.command.empty()) {
+    std::fprintf(stderr, "vgpu-trace: -p PID and a command exclude each other\n");
+    return 2;
+  }
+  if (o.attach && o.go_no_preempt) {
+    std::fprintf(stderr, "vgpu-trace: --go-no-preempt applies to a command started by vgpu-trace, not to -p\n");
+    return 2;
+  }
+  if (o.command.empty() && !o.attach) {
     std::fprintf(stderr, "vgpu-trace: no command to run (vgpu-trace [options] -- CMD [ARGS...])\n");
     return 2;
   }
@@ -431,7 +456,16 @@ int main(int argc, char** argv) {
   TraceOptions topts;
   topts.output_lines = o.output_lines;
   topts.go_no_preempt = o.go_no_preempt;
-  TraceResult r = run_traced(o.command, topts);
+  static volatile sig_atomic_t stop = 0;
+  if (o.attach) {  // Ctrl-C ends the trace: detach, report, leave the process running
+    struct sigaction detach {};
+    detach.sa_handler = [](int) { stop = 1; };
+    sigemptyset(&detach.sa_mask);  // no SA_RESTART: waitpid returns EINTR and the loop sees `stop`
+    sigaction(SIGINT, &detach, nullptr);
+    sigaction(SIGTERM, &detach, nullptr);
+    sigaction(SIGHUP, &detach, nullptr);
+  }
+  TraceResult r = o.attach ? attach_traced(o.attach, topts, &stop) : run_traced(o.command, topts);
   if (!r.error.empty() && r.processes.size() <= 1 && r.processes.empty()) {
     std::fprintf(stderr, "vgpu-trace: %s\n", r.error.c_str());
     return 125;

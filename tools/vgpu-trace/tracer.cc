@@ -19,7 +19,9 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <memory>
 #include <sstream>
 
@@ -140,6 +142,11 @@ class Tracer {
   Tracer(const TraceOptions& o, TraceResult& r) : o_(o), r_(r), t0_(now_ms()) {}
 
   void run(pid_t root);
+  void run_attached();  // the event loop, over whatever is attached
+  // Attach mode: no filter, so every system call stops (entry and exit); `stop` ends the trace and
+  // detaches every tracee, leaving them running.
+  void attach_mode(const volatile sig_atomic_t* stop) { resume_ = PTRACE_SYSCALL, stop_ = stop; }
+  void add_attached(pid_t tgid, const std::vector<pid_t>& tids);
   pid_t root = 0;
 
  private:
@@ -147,6 +154,7 @@ class Tracer {
   void add_process(pid_t tgid, pid_t ppid);
   void on_exec(pid_t tid, unsigned long former);
   void on_new_task(pid_t parent_tid, pid_t child);
+  void on_entry(pid_t tid);
   void on_seccomp(pid_t tid);
   void on_syscall_exit(pid_t tid);
   void on_exit(pid_t tid, int status);
@@ -158,6 +166,9 @@ class Tracer {
   double t0_;
   std::map<pid_t, Thread> threads_;
   std::map<pid_t, ProcState> procs_;
+  __ptrace_request resume_ = PTRACE_CONT;                 // how a tracee is resumed: PTRACE_SYSCALL in attach mode
+  const volatile sig_atomic_t* stop_ = nullptr;
+  void detach_all();
 };
 
 void Tracer::add_process(pid_t tgid, pid_t ppid) {
@@ -233,7 +244,7 @@ void Tracer::on_new_task(pid_t parent_tid, pid_t child) {
   if (tgid == child && !procs_.count(child)) add_process(child, parent_tgid);
 }
 
-void Tracer::on_seccomp(pid_t tid) {
+void Tracer::on_entry(pid_t tid) {
   user_regs_struct regs{};
   if (ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) return;
   Thread& th = threads_[tid];
@@ -244,16 +255,16 @@ void Tracer::on_seccomp(pid_t tid) {
   std::memcpy(p.args, a, sizeof a);
   pid_t tgid = th.tgid;
   if (!procs_.count(tgid)) add_process(tgid, 0);
-  std::string cwd = readlink_str("/proc/" + std::to_string(tid) + "/cwd");
+  auto cwd = [&] { return readlink_str("/proc/" + std::to_string(tid) + "/cwd"); };
   switch (p.nr) {
     case SYS_open:
-      p.path = join_path(cwd, read_string(tid, a[0]));
+      p.path = join_path(cwd(), read_string(tid, a[0]));
       p.directory = (a[1] & O_DIRECTORY) != 0;
       break;
     case SYS_openat: {
       std::string name = read_string(tid, a[1]);
       int dirfd = static_cast<int>(a[0]);
-      std::string dir = dirfd == AT_FDCWD ? cwd : readlink_str("/proc/" + std::to_string(tid) + "/fd/" + std::to_string(dirfd));
+      std::string dir = dirfd == AT_FDCWD ? cwd() : readlink_str("/proc/" + std::to_string(tid) + "/fd/" + std::to_string(dirfd));
       p.path = join_path(dir, name);
       p.directory = (a[2] & O_DIRECTORY) != 0;
       break;
@@ -279,10 +290,14 @@ void Tracer::on_seccomp(pid_t tid) {
     }
     default: break;
   }
-  // See the result: run to the syscall-exit stop, then on at full speed (the seccomp filter stops us
-  // again only on what matters).
   th.pending = p;
   th.in_syscall = true;
+}
+
+void Tracer::on_seccomp(pid_t tid) {
+  on_entry(tid);
+  // See the result: run to the syscall-exit stop, then on at full speed (the seccomp filter stops us
+  // again only on what matters).
   ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr);
 }
 
@@ -371,9 +386,17 @@ void Tracer::run(pid_t root_pid) {
   root = root_pid;
   threads_[root].tgid = root;
   add_process(root, getpid());
+  run_attached();
+}
+
+void Tracer::run_attached() {
   bool root_done = false;
   while (true) {
     int status = 0;
+    if (stop_ && *stop_) {
+      detach_all();
+      break;
+    }
     pid_t tid = waitpid(-1, &status, __WALL);
     if (tid < 0) {
       if (errno == EINTR) continue;
@@ -409,20 +432,78 @@ void Tracer::run(pid_t root_pid) {
           ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
           continue;
         }
+        if (stop_ && *stop_) continue;  // the stop detach_all asked for
         break;  // the initial stop of an auto-attached task
       default:
-        if (sig == (SIGTRAP | 0x80)) {  // syscall-exit stop (PTRACE_O_TRACESYSGOOD)
-          if (threads_[tid].in_syscall) on_syscall_exit(tid);
-          ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+        if (sig == (SIGTRAP | 0x80)) {  // a syscall stop (PTRACE_O_TRACESYSGOOD)
+          if (resume_ == PTRACE_SYSCALL) {  // attach mode: entry or exit, the kernel says which
+            __ptrace_syscall_info info{};
+            if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof info, &info) > 0 && info.op == PTRACE_SYSCALL_INFO_ENTRY) on_entry(tid);
+            else if (threads_[tid].in_syscall) on_syscall_exit(tid);
+          } else if (threads_[tid].in_syscall) {
+            on_syscall_exit(tid);
+          }
+          ptrace(resume_, tid, nullptr, nullptr);
           continue;
         }
         // A signal for the tracee: deliver it unchanged.
-        ptrace(PTRACE_CONT, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
+        ptrace(resume_, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
         continue;
     }
-    ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+    ptrace(resume_, tid, nullptr, nullptr);
   }
   (void)root_done;
+  double end = now_ms() - t0_;
+  for (auto& [tgid, st] : procs_)
+    if (r_.processes[st.index].end_ms < 0) end_process(tgid, end);
+}
+
+void Tracer::add_attached(pid_t tgid, const std::vector<pid_t>& tids) {
+  add_process(tgid, 0);
+  Process& p = proc(tgid);
+  std::string base = "/proc/" + std::to_string(tgid);
+  p.argv = split_nul(read_file(base + "/cmdline"));
+  p.exe = readlink_str(base + "/exe");
+  p.cwd = readlink_str(base + "/cwd");
+  std::istringstream status(read_file(base + "/status"));
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("PPid:", 0) == 0) p.ppid = static_cast<pid_t>(std::atoi(line.c_str() + 5));
+  for (const std::string& kv : split_nul(read_file(base + "/environ"))) {
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos && env_matters(kv.substr(0, eq))) p.env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  // What it has open now, so that a later mmap of an already-open library is recognised.
+  for (const auto& fd : std::filesystem::directory_iterator(base + "/fd", std::filesystem::directory_options::skip_permission_denied)) {
+    int n = std::atoi(fd.path().filename().c_str());
+    procs_[tgid].fds[n] = readlink_str(fd.path().string());
+  }
+  for (pid_t t : tids) threads_[t].tgid = tgid;
+}
+
+// Ctrl-C in attach mode: stop every tracee (PTRACE_INTERRUPT), then detach it, passing on a signal it
+// was about to receive, so that each goes on running as if never traced.
+void Tracer::detach_all() {
+  for (const auto& [tid, th] : threads_) ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+  std::set<pid_t> left;
+  for (const auto& [tid, th] : threads_) left.insert(tid);
+  while (!left.empty()) {
+    int status = 0;
+    pid_t tid = waitpid(-1, &status, __WALL);
+    if (tid < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      on_exit(tid, status);
+      left.erase(tid);
+      continue;
+    }
+    if (!WIFSTOPPED(status)) continue;
+    int sig = WSTOPSIG(status), event = status >> 16;
+    bool signal_delivery = event == 0 && sig != (SIGTRAP | 0x80);
+    ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(signal_delivery ? sig : 0)));
+    left.erase(tid);
+  }
   double end = now_ms() - t0_;
   for (auto& [tgid, st] : procs_)
     if (r_.processes[st.index].end_ms < 0) end_process(tgid, end);
@@ -459,6 +540,40 @@ bool env_matters(const std::string& name) {
   for (const char* p : {"LD_", "OLLAMA_", "CUDA_", "GGML_", "VGPU_", "GODEBUG", "NVIDIA_"})
     if (name.rfind(p, 0) == 0) return true;
   return name == "PATH";
+}
+
+TraceResult attach_traced(pid_t pid, const TraceOptions& options, const volatile sig_atomic_t* stop) {
+  TraceResult r;
+  r.command = {"-p", std::to_string(pid)};
+  std::vector<pid_t> tids;
+  std::error_code ec;
+  for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec))
+    tids.push_back(static_cast<pid_t>(std::atoi(t.path().filename().c_str())));
+  if (ec || tids.empty()) {
+    r.error = "no process " + std::to_string(pid);
+    return r;
+  }
+  long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC;
+  std::vector<pid_t> attached;
+  for (pid_t t : tids) {
+    if (ptrace(PTRACE_SEIZE, t, nullptr, reinterpret_cast<void*>(opts)) != 0) {
+      if (errno == ESRCH) continue;  // a thread that ended meanwhile
+      r.error = "cannot attach to " + std::to_string(t) + ": " + std::strerror(errno) +
+                (errno == EPERM ? " (kernel.yama.ptrace_scope, or not your process: run as root)" : "");
+      for (pid_t a : attached) ptrace(PTRACE_DETACH, a, nullptr, nullptr);
+      return r;
+    }
+    attached.push_back(t);
+  }
+  Tracer tr(options, r);
+  tr.attach_mode(stop);
+  tr.root = pid;
+  tr.add_attached(pid, attached);
+  // Stop each thread once so that it resumes in syscall-tracing mode.
+  for (pid_t t : attached) ptrace(PTRACE_INTERRUPT, t, nullptr, nullptr);
+  tr.run_attached();
+  r.exit_status = r.processes.empty() || !r.processes.front().exited ? 0 : r.exit_status;
+  return r;
 }
 
 TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions& options) {

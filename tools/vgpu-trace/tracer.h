@@ -8,6 +8,7 @@
 // how it ended. Signals reach the tracees unchanged; group-stops are honoured (PTRACE_LISTEN).
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -65,6 +66,11 @@ struct TraceResult {
 
 // The environment variable prefixes that matter to loading and discovery.
 bool env_matters(const std::string& name);
+
+// Attaches to a running process (every thread, and the children it starts from then on) without a
+// filter: every system call stops twice, so it costs what `strace -f` costs. Traces until the process
+// ends or *stop becomes non-zero (Ctrl-C), then detaches, leaving it running.
+TraceResult attach_traced(pid_t pid, const TraceOptions& options, const volatile sig_atomic_t* stop);
 
 // Runs `argv` under the tracer. stdin, stdout and stderr are the tracer's own.
 TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions& options);
