@@ -89,6 +89,9 @@ grep -q "NVIDIA H100" "$work/traced.out" || fail "the traced runner does not see
 q 'any(l["path"].endswith("cuda_v13/libggml-cuda.so") and l["outcome"] == "loaded" for l in d["processes"][0]["libraries"])'
 q 'not any(f["severity"] == "error" for f in d["findings"])'
 echo "ok: real ggml (3.22.1) with the shims: libggml-cuda.so loaded, the H100 found, output unchanged"
+"$trace" --stacks -o "$work/report" --format json -- "$runner" "$lib" "$lib/cuda_v13" >/dev/null 2>&1
+q 'any(l["path"].endswith("libggml-cuda.so") and any(f.startswith("ggml_backend_load_best") for f in l.get("stack", [])) and any(f.startswith("dlopen") for f in l.get("stack", [])) for l in d["processes"][0]["libraries"])'
+echo "ok: --stacks: the open of libggml-cuda.so comes from ggml_backend_load_best -> dlopen"
 ln -sf "$work/broken/libcudart.so.12" "$lib/cuda_v13/libcudart.so.13"  # a runtime of the wrong major, symbols hidden
 runner_same
 grep -q "gpu: 0" "$work/traced.out" || fail "the broken runtime still gives a GPU"

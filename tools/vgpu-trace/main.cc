@@ -28,7 +28,7 @@ using namespace vgpu::trace;
 namespace {
 
 const char* kUsage =
-    "usage: vgpu-trace [-o FILE] [--format text|json|markdown|chrome] [--output-lines N] [--go-no-preempt]\n"
+    "usage: vgpu-trace [-o FILE] [--format text|json|markdown|chrome] [--stacks] [--output-lines N] [--go-no-preempt]\n"
     "                  [--rules-dir DIR] -- CMD [ARGS...]\n"
     "       vgpu-trace -p PID [-o FILE] [--format ...]\n"
     "\n"
@@ -44,6 +44,7 @@ const char* kUsage =
     "                        ticket) or chrome (a trace-event timeline for ui.perfetto.dev)\n"
     "  --output-lines N      keep the last N lines each process wrote (default 200)\n"
     "  --rules-dir DIR       the rules that explain log lines (default: the installed share/vgpu/rules)\n"
+    "  --stacks              the call stack of every open of a shared object, symbolized (libunwind-ptrace)\n"
     "  --go-no-preempt       run CMD with GODEBUG=asyncpreemptoff=1: a traced Go program (Ollama) then is not\n"
     "                        stopped by its own preemption signal every 10 ms; CHANGES ITS SCHEDULING\n"
     "\n"
@@ -51,7 +52,7 @@ const char* kUsage =
     "Exit status: CMD's own (128+N when a signal N killed it); 125 when vgpu-trace itself failed.\n";
 
 struct Options {
-  bool go_no_preempt = false;
+  bool go_no_preempt = false, stacks = false;
   pid_t attach = 0;
   std::string output, format = "text", rules_dir;
   size_t output_lines = 200;
@@ -85,6 +86,10 @@ int parse(int argc, char** argv, Options& o) {
         return 2;
       }
       o.attach = static_cast<pid_t>(n);
+      continue;
+    }
+    if (a == "--stacks") {
+      o.stacks = true;
       continue;
     }
     if (a == "--go-no-preempt") {
@@ -350,8 +355,17 @@ std::string render_text(const TraceResult& r, const std::vector<Finding>& findin
     o << "  argv: " << command_line(p.argv) << "\n  exe: " << p.exe << "\n  cwd: " << p.cwd << "\n";
     for (const auto& [k, v] : p.env_changed) o << "  env changed: " << k << "=" << v << (v.empty() ? "  (removed or empty)" : "") << "\n";
     for (const std::string& d : p.dirs_opened) o << "  scanned: " << d << "\n";
-    for (const Library& l : p.libraries)
+    for (const Library& l : p.libraries) {
       o << "  " << l.outcome << ": " << l.path << (l.resolved.empty() || l.resolved == l.path ? "" : " -> " + l.resolved) << "\n";
+      std::string chain;  // outermost caller first, as one reads it: main -> ggml_backend_load_best -> dlopen
+      // ... up to the dlopen: below it are the loader's own frames, named after whatever libc exports nearby.
+      auto first_dlopen = std::find_if(l.stack.rbegin(), l.stack.rend(), [](const std::string& f) {
+        return f.rfind("dlopen", 0) == 0 || f.rfind("dlmopen", 0) == 0 || f.rfind("__libc_dlopen", 0) == 0;
+      });
+      auto last = first_dlopen == l.stack.rend() ? l.stack.rend() : first_dlopen + 1;
+      for (auto f = l.stack.rbegin(); f != last; ++f) chain += (chain.empty() ? "" : " -> ") + f->substr(0, f->find('+'));
+      if (!chain.empty()) o << "      stack: " << chain << "\n";
+    }
     if (markdown) o << "```\n";
   }
   return o.str();
@@ -375,6 +389,7 @@ std::string render_json(const TraceResult& r, const std::vector<Finding>& findin
     jp["libraries"] = json::array();
     for (const Library& l : p.libraries) {
       json jl{{"path", l.path}, {"resolved", l.resolved}, {"outcome", l.outcome}, {"at_ms", l.first_ms}};
+      if (!l.stack.empty()) jl["stack"] = l.stack;
       if (l.error) jl["errno"] = l.error;
       if (search_failed(p, l)) jl["reason"] = explain(l, p, nullptr).reason;
       jp["libraries"].push_back(jl);
@@ -456,6 +471,7 @@ int main(int argc, char** argv) {
   TraceOptions topts;
   topts.output_lines = o.output_lines;
   topts.go_no_preempt = o.go_no_preempt;
+  topts.stacks = o.stacks;
   static volatile sig_atomic_t stop = 0;
   if (o.attach) {  // Ctrl-C ends the trace: detach, report, leave the process running
     struct sigaction detach {};

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libunwind-ptrace.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -13,6 +14,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cxxabi.h>
 
 #include <algorithm>
 #include <atomic>
@@ -57,6 +60,39 @@ std::string readlink_str(const std::string& path) {
   char buf[PATH_MAX];
   ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+// The tracee's call stack, symbolized from the objects it has mapped (libunwind-ptrace), innermost
+// first, at most 32 frames.
+std::vector<std::string> unwind(pid_t tid) {
+  std::vector<std::string> frames;
+  static unw_addr_space_t as = unw_create_addr_space(&_UPT_accessors, 0);
+  if (!as) return frames;
+  void* ctx = _UPT_create(tid);
+  if (!ctx) return frames;
+  unw_cursor_t cursor;
+  if (unw_init_remote(&cursor, as, ctx) == 0) {
+    for (int i = 0; i < 32; ++i) {
+      unw_word_t ip = 0, off = 0;
+      unw_get_reg(&cursor, UNW_REG_IP, &ip);
+      char name[256];
+      char buf[320];
+      if (unw_get_proc_name(&cursor, name, sizeof name, &off) == 0) {
+        int status = -1;
+        std::unique_ptr<char, void (*)(void*)> plain(abi::__cxa_demangle(name, nullptr, nullptr, &status), std::free);
+        std::string n = status == 0 && plain ? std::string(plain.get()) : std::string(name);
+        n = n.substr(0, n.find('('));  // ggml_backend_registry::load_backend, without the parameter list
+        std::snprintf(buf, sizeof buf, "%s+0x%lx", n.c_str(), static_cast<unsigned long>(off));
+      } else {
+        std::snprintf(buf, sizeof buf, "0x%lx", static_cast<unsigned long>(ip));
+      }
+      frames.push_back(buf);
+      if (unw_step(&cursor) <= 0) break;
+    }
+  }
+  _UPT_destroy(ctx);
+  unw_flush_cache(as, 0, 0);  // mappings change between stops (dlopen): never trust a stale cache
+  return frames;
 }
 
 // A NUL-terminated string from the tracee's memory (at most PATH_MAX bytes).
@@ -113,6 +149,7 @@ std::string join_path(const std::string& dir, const std::string& name) {
 
 // A system call seen at its seccomp stop, finished at its exit stop.
 struct Pending {
+  std::vector<std::string> stack;  // --stacks, for a library open
   long nr = -1;
   unsigned long args[6] = {};
   std::string path;  // open/openat: the absolute path
@@ -269,6 +306,10 @@ void Tracer::on_entry(pid_t tid) {
       p.directory = (a[2] & O_DIRECTORY) != 0;
       break;
     }
+    default: break;
+  }
+  if (o_.stacks && (p.nr == SYS_open || p.nr == SYS_openat) && looks_like_library(p.path)) p.stack = unwind(tid);
+  switch (p.nr) {
     case SYS_write: {
       int fd = static_cast<int>(a[0]);
       if (fd == 1 || fd == 2) record_line(tgid, fd, read_bytes(tid, a[1], std::min<unsigned long>(a[2], 65536)));
@@ -322,6 +363,7 @@ void Tracer::on_syscall_exit(pid_t tid) {
       Library lib;
       lib.path = p.path;
       lib.first_ms = at;
+      lib.stack = p.stack;
       if (ret >= 0) {
         char real[PATH_MAX];
         lib.resolved = ::realpath(p.path.c_str(), real) ? real : p.path;

@@ -28,6 +28,7 @@ struct Library {
   std::string outcome;
   int error = 0;             // errno of a failed open
   double first_ms = 0;       // since the trace started
+  std::vector<std::string> stack;  // --stacks: the call stack at the open, innermost first ("dlopen+0x4a")
   std::string reason;        // why, when it failed (filled by the report from the process's own words)
 };
 
@@ -52,6 +53,7 @@ struct TraceOptions {
   // GODEBUG=asyncpreemptoff=1 for the command: Go's SIGURG preemption then no longer stops every
   // thread of a traced Go program (Ollama) every 10 ms. It changes the program's scheduling: opt-in.
   bool go_no_preempt = false;
+  bool stacks = false;  // unwind each process at every open of a shared object (libunwind-ptrace)
 };
 
 // The command's pid while it runs (0 before and after), for forwarding a signal sent to the tracer.
