@@ -275,6 +275,7 @@ Result<ElfInfo> read_from(ElfPtr elf, const std::string& path) {
       s.binding = GELF_ST_BIND(sym.st_info);
       s.type = GELF_ST_TYPE(sym.st_info);
       s.visibility = GELF_ST_VISIBILITY(sym.st_other);
+      s.value = sym.st_value;
       GElf_Versym v;
       if (vs && gelf_getversym(vs, static_cast<int>(i), &v)) {
         unsigned idx = v & 0x7fff;

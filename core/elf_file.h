@@ -27,6 +27,7 @@ struct ElfSymbol {
   unsigned binding = 0;      // STB_*
   unsigned type = 0;         // STT_*
   unsigned visibility = 0;   // STV_*
+  uint64_t value = 0;        // st_value: the address (relative to the load base in a shared object)
   std::string_view version;       // version name ("libcudart.so.12"), empty when none
   std::string_view version_file;  // undefined symbols: the DT_NEEDED file the version is required from
   bool version_hidden = false;  // defined as name@version (not the default name@@version)

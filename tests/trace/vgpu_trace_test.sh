@@ -64,7 +64,9 @@ q 'any(l["path"].endswith("libggml-good.so") and l["outcome"] == "loaded" for l 
 q 'any(l["path"].endswith("libggml-missing.so") and l["outcome"] == "not found" for l in d["processes"][0]["libraries"])'
 q 'any("libggml-nodep.so" in f["message"] and "libdep.so" in f["message"] for f in d["findings"])'
 q 'any("libggml-missing.so" in f["message"] and "cannot open shared object file" in f["message"] for f in d["findings"])'
-echo "ok: dlopen loaded / not found (its own dlerror quoted) / a dependency missing (named)"
+q 'd["processes"][0]["loader_view"] and any(e["path"].endswith("libggml-good.so") and e["event"] == "added" for e in d["processes"][0]["link_events"])'
+q 'not any(e["path"].endswith("libggml-nodep.so") for e in d["processes"][0]["link_events"])'
+echo "ok: dlopen loaded / not found (its own dlerror quoted) / a dependency missing (named); ld.so's link map agrees"
 # The backend loads its runtime from LD_LIBRARY_PATH: the hidden symbol, found by the model in the
 # process's own environment (the fixture prints the dlerror; the model names the cause too).
 LD_LIBRARY_PATH="$work/broken:$work/libs" same dlopen "$work/libs/libggml-cudafake.so"

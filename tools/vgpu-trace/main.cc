@@ -147,6 +147,13 @@ int parse(int argc, char** argv, Options& o) {
 
 std::string base_name(const std::string& p) { return p.substr(p.rfind('/') + 1); }
 
+// ld.so's own link map (the r_debug view) had the object at some point.
+bool was_in_link_map(const Process& p, const Library& lib) {
+  for (const LinkEvent& ev : p.link_events)
+    if (ev.added && (ev.path == lib.path || ev.path == lib.resolved)) return true;
+  return false;
+}
+
 // (b) in the order of evidence: the loader model re-run in the process's context (its LD_LIBRARY_PATH,
 // its cwd, its program) for a library it mapped and then unmapped. A missing dependency or an import a
 // provider does not satisfy (per symbol, with its version) is why the dlopen failed; none means the
@@ -216,7 +223,13 @@ Explained explain(const Library& lib, const Process& p, const RuleSet* rules, bo
   }
   if (lib.outcome == "not found") e.reason = "no such file";
   else if (lib.outcome == "mapped, then unmapped" && !model_checked) {
+    // ld.so's own link map: an object that never entered it failed while being mapped (a dependency);
+    // one that entered and left was either closed or failed relocation (a symbol, a version), which
+    // the loader model run in the process's context tells apart.
+    bool in_link_map = p.loader_view && was_in_link_map(p, lib);
     ModelVerdict v = model_verdict(p, lib);
+    if (p.loader_view && !in_link_map && !v.failed)
+      v.failed = true, v.reason = "ld.so mapped it and gave up before adding it to its link map";
     if (!v.reason.empty()) {
       e.reason = v.reason, e.evidence = v.evidence, e.dlclose = !v.failed;
       return e;
@@ -310,22 +323,25 @@ void walk(const TraceResult& r, pid_t parent, int depth, const std::function<voi
 pid_t root_parent(const TraceResult& r) { return r.processes.empty() ? 0 : r.processes.front().ppid; }
 
 std::string verdict(const Process& p) {
-  int loaded = 0, unloaded = 0, failed = 0;
+  int loaded = 0, closed = 0, failed = 0;
   std::set<std::string> seen;
   std::string failed_names;
   for (const Library& l : p.libraries) {
     std::string n = base_name(l.path);
     if (!seen.insert(n).second) continue;
-    bool any_loaded = false, any_unloaded = false;
+    bool any_loaded = false, any_closed = false;
     for (const Library& o : p.libraries)
-      if (base_name(o.path) == n) any_loaded |= o.outcome == "loaded", any_unloaded |= o.outcome == "mapped, then unmapped";
+      if (base_name(o.path) == n) {
+        any_loaded |= o.outcome == "loaded";
+        if (o.outcome == "mapped, then unmapped") any_closed |= explain(o, p, nullptr).dlclose;
+      }
     if (any_loaded) ++loaded;
-    else if (any_unloaded) ++unloaded;
+    else if (any_closed) ++closed;
     else ++failed, failed_names += (failed_names.empty() ? "" : ", ") + n;
   }
   std::string v = std::to_string(loaded) + " loaded";
-  if (unloaded) v += ", " + std::to_string(unloaded) + " mapped then unmapped";
-  if (failed) v += ", " + std::to_string(failed) + " never loaded (" + failed_names + ")";
+  if (closed) v += ", " + std::to_string(closed) + " loaded then closed";
+  if (failed) v += ", " + std::to_string(failed) + " failed (" + failed_names + ")";
   return v;
 }
 
@@ -355,6 +371,8 @@ std::string render_text(const TraceResult& r, const std::vector<Finding>& findin
     o << "  argv: " << command_line(p.argv) << "\n  exe: " << p.exe << "\n  cwd: " << p.cwd << "\n";
     for (const auto& [k, v] : p.env_changed) o << "  env changed: " << k << "=" << v << (v.empty() ? "  (removed or empty)" : "") << "\n";
     for (const std::string& d : p.dirs_opened) o << "  scanned: " << d << "\n";
+    for (const LinkEvent& ev : p.link_events)
+      o << "  ld.so " << (ev.added ? "added" : "removed") << ": " << ev.path << "  (" << static_cast<long>(ev.at_ms) << " ms)\n";
     for (const Library& l : p.libraries) {
       o << "  " << l.outcome << ": " << l.path << (l.resolved.empty() || l.resolved == l.path ? "" : " -> " + l.resolved) << "\n";
       std::string chain;  // outermost caller first, as one reads it: main -> ggml_backend_load_best -> dlopen
@@ -382,7 +400,11 @@ std::string render_json(const TraceResult& r, const std::vector<Finding>& findin
   for (const Process& p : r.processes) {
     json jp{{"pid", p.pid}, {"ppid", p.ppid}, {"argv", p.argv}, {"exe", p.exe}, {"cwd", p.cwd}, {"env", p.env},
             {"env_changed", p.env_changed}, {"dirs_opened", p.dirs_opened}, {"execs", p.execs},
-            {"start_ms", p.start_ms}, {"end_ms", p.end_ms}, {"output_lines", p.lines}, {"output_lines_dropped", p.lines_dropped}};
+            {"start_ms", p.start_ms}, {"end_ms", p.end_ms}, {"output_lines", p.lines}, {"output_lines_dropped", p.lines_dropped},
+            {"loader_view", p.loader_view}, {"link_map", p.link_map}};
+    jp["link_events"] = json::array();
+    for (const LinkEvent& ev : p.link_events)
+      jp["link_events"].push_back({{"path", ev.path}, {"event", ev.added ? "added" : "removed"}, {"at_ms", ev.at_ms}});
     jp["exit"] = p.exited ? json{{"code", p.exit_code >= 0 ? json(p.exit_code) : json(nullptr)},
                                  {"signal", p.exit_signal ? json(p.exit_signal) : json(nullptr)}}
                           : json(nullptr);

@@ -1,5 +1,7 @@
 #include "tracer.h"
 
+#include "elf_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libunwind-ptrace.h>
@@ -169,6 +171,8 @@ struct Mapping {
 
 struct ProcState {
   size_t index = 0;                     // in TraceResult::processes
+  unsigned long brk = 0, r_debug = 0;   // the breakpoint (a `ret` in _dl_debug_state) and &_r_debug; 0: none
+  std::set<std::string> mapped;         // the link map as last read
   std::map<int, std::string> fds;       // fd -> absolute path, for every successful open
   std::vector<Mapping> maps;            // executable mappings of opened files
   std::string partial[3];               // an unfinished output line per fd
@@ -195,6 +199,9 @@ class Tracer {
   void on_seccomp(pid_t tid);
   void on_syscall_exit(pid_t tid);
   void on_exit(pid_t tid, int status);
+  void set_loader_breakpoint(pid_t tgid);
+  bool on_breakpoint(pid_t tid);  // true if the SIGTRAP was ours
+  std::set<std::string> read_link_map(pid_t tid, unsigned long r_debug);
   void record_line(pid_t tgid, int fd, const std::string& data);
   void end_process(pid_t tgid, double at);
 
@@ -220,6 +227,10 @@ void Tracer::add_process(pid_t tgid, pid_t ppid) {
     const Process& parent = r_.processes[it->second.index];
     p.argv = parent.argv, p.exe = parent.exe, p.env = parent.env, p.cwd = parent.cwd;
     st.fds = it->second.fds;
+    // Its memory is a copy, breakpoint included.
+    st.brk = it->second.brk, st.r_debug = it->second.r_debug, st.mapped = it->second.mapped;
+    p.loader_view = parent.loader_view;
+    p.link_map = parent.link_map;
   }
   r_.processes.push_back(std::move(p));
   procs_[tgid] = std::move(st);
@@ -263,6 +274,9 @@ void Tracer::on_exec(pid_t tid, unsigned long former) {
     if (!env.count(k)) p.env_changed[k] = "";
   p.env = std::move(env);
   ++p.execs;
+  // The loader's own view of this image: a breakpoint where ld.so reports every link-map change.
+  st.mapped.clear();
+  set_loader_breakpoint(tgid);
   // Descriptors with O_CLOEXEC are gone; the rest survive. Re-read the table from /proc.
   std::map<int, std::string> fds;
   for (const auto& [fd, path] : st.fds)
@@ -388,6 +402,100 @@ void Tracer::on_syscall_exit(pid_t tid) {
   }
 }
 
+// ld.so calls _dl_debug_state (an empty function: `ret`, after endbr64 with CET) whenever its link map
+// changes, and r_debug.r_state says whether it is consistent. An int3 on that `ret` stops the tracee
+// there; the tracer reads the link map and emulates the `ret` (no single-step, so no window in which
+// another thread could pass the restored instruction).
+void Tracer::set_loader_breakpoint(pid_t tgid) {
+  ProcState& st = procs_[tgid];
+  st.brk = st.r_debug = 0;
+  Process& p = proc(tgid);
+  p.loader_view = false;
+  std::string auxv = read_file("/proc/" + std::to_string(tgid) + "/auxv");
+  unsigned long base = 0;
+  for (size_t i = 0; i + 16 <= auxv.size(); i += 16) {
+    uint64_t type, val;
+    std::memcpy(&type, auxv.data() + i, 8);
+    std::memcpy(&val, auxv.data() + i + 8, 8);
+    if (type == 7 /* AT_BASE */) base = val;
+  }
+  if (!base) return;  // a static program: no dynamic linker
+  std::string ldso;
+  std::istringstream maps(read_file("/proc/" + std::to_string(tgid) + "/maps"));
+  for (std::string line; std::getline(maps, line);)
+    if (std::strtoul(line.c_str(), nullptr, 16) == base && line.find('/') != std::string::npos) ldso = line.substr(line.find('/'));
+  if (ldso.empty()) return;
+  static ElfCache cache;
+  auto elf = cache.read(ldso);
+  if (!elf) return;
+  unsigned long debug_state = 0, r_debug = 0;
+  for (const ElfSymbol& s : elf.value()->symbols) {
+    if (!s.defined) continue;
+    if (s.name == "_dl_debug_state") debug_state = base + s.value;
+    if (s.name == "_r_debug") r_debug = base + s.value;
+  }
+  if (!debug_state || !r_debug) return;
+  errno = 0;
+  unsigned long word = static_cast<unsigned long>(ptrace(PTRACE_PEEKTEXT, tgid, debug_state, nullptr));
+  if (errno) return;
+  unsigned long at = debug_state;
+  if ((word & 0xffffffffUL) == 0xfa1e0ff3UL) at += 4;  // endbr64
+  errno = 0;
+  word = static_cast<unsigned long>(ptrace(PTRACE_PEEKTEXT, tgid, at, nullptr));
+  if (errno || (word & 0xff) != 0xc3) return;  // not the one-instruction function expected: no view
+  if (ptrace(PTRACE_POKETEXT, tgid, at, reinterpret_cast<void*>((word & ~0xffUL) | 0xcc)) != 0) return;
+  st.brk = at, st.r_debug = r_debug;
+  p.loader_view = true;
+}
+
+std::set<std::string> Tracer::read_link_map(pid_t tid, unsigned long r_debug) {
+  std::set<std::string> names;
+  auto word = [&](unsigned long addr) -> unsigned long {
+    unsigned long v = 0;
+    iovec local{&v, sizeof v}, remote{reinterpret_cast<void*>(addr), sizeof v};
+    return process_vm_readv(tid, &local, 1, &remote, 1, 0) == sizeof v ? v : 0;
+  };
+  // struct r_debug { int r_version; struct link_map* r_map; ... }; link_map: l_addr, l_name, l_ld, l_next
+  unsigned long lm = word(r_debug + 8);
+  for (int guard = 0; lm && guard < 4096; ++guard) {
+    std::string name = read_string(tid, word(lm + 8));
+    if (!name.empty()) names.insert(name);
+    lm = word(lm + 24);
+  }
+  return names;
+}
+
+bool Tracer::on_breakpoint(pid_t tid) {
+  pid_t tgid = threads_.count(tid) ? threads_[tid].tgid : tid;
+  auto it = procs_.find(tgid);
+  if (it == procs_.end() || !it->second.brk) return false;
+  user_regs_struct regs{};
+  if (ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0 || regs.rip != it->second.brk + 1) return false;
+  ProcState& st = it->second;
+  // r_state: RT_CONSISTENT (0) after a change is complete; RT_ADD/RT_DELETE (1/2) announce one.
+  unsigned long state = 0;
+  iovec local{&state, 4}, remote{reinterpret_cast<void*>(st.r_debug + 24), 4};
+  if (process_vm_readv(tid, &local, 1, &remote, 1, 0) == 4 && (state & 0xffffffff) == 0) {
+    std::set<std::string> now = read_link_map(tid, st.r_debug);
+    Process& p = proc(tgid);
+    double at = now_ms() - t0_;
+    for (const std::string& n : now)
+      if (!st.mapped.count(n)) p.link_events.push_back({n, true, at});
+    for (const std::string& n : st.mapped)
+      if (!now.count(n)) p.link_events.push_back({n, false, at});
+    st.mapped = std::move(now);
+    p.link_map.assign(st.mapped.begin(), st.mapped.end());
+  }
+  // Emulate the `ret`: pop the return address.
+  unsigned long ret = 0;
+  iovec l2{&ret, sizeof ret}, r2{reinterpret_cast<void*>(regs.rsp), sizeof ret};
+  if (process_vm_readv(tid, &l2, 1, &r2, 1, 0) != sizeof ret) return false;
+  regs.rip = ret;
+  regs.rsp += 8;
+  ptrace(PTRACE_SETREGS, tid, nullptr, &regs);
+  return true;
+}
+
 void Tracer::record_line(pid_t tgid, int fd, const std::string& data) {
   ProcState& st = procs_[tgid];
   Process& p = proc(tgid);
@@ -488,6 +596,11 @@ void Tracer::run_attached() {
           ptrace(resume_, tid, nullptr, nullptr);
           continue;
         }
+        // Our breakpoint in ld.so: handled, the SIGTRAP suppressed.
+        if (sig == SIGTRAP && on_breakpoint(tid)) {
+          ptrace(resume_, tid, nullptr, nullptr);
+          continue;
+        }
         // A signal for the tracee: deliver it unchanged.
         ptrace(resume_, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
         continue;
@@ -543,6 +656,15 @@ void Tracer::detach_all() {
     if (!WIFSTOPPED(status)) continue;
     int sig = WSTOPSIG(status), event = status >> 16;
     bool signal_delivery = event == 0 && sig != (SIGTRAP | 0x80);
+    if (signal_delivery && sig == SIGTRAP && on_breakpoint(tid)) signal_delivery = false;  // ours, handled
+    // Take our breakpoint out of its memory (once per process) before letting it go.
+    pid_t tgid = threads_.count(tid) ? threads_[tid].tgid : tid;
+    if (auto it = procs_.find(tgid); it != procs_.end() && it->second.brk) {
+      errno = 0;
+      unsigned long word = static_cast<unsigned long>(ptrace(PTRACE_PEEKTEXT, tid, it->second.brk, nullptr));
+      if (!errno) ptrace(PTRACE_POKETEXT, tid, it->second.brk, reinterpret_cast<void*>((word & ~0xffUL) | 0xc3));
+      it->second.brk = 0;
+    }
     ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(signal_delivery ? sig : 0)));
     left.erase(tid);
   }

@@ -32,6 +32,14 @@ struct Library {
   std::string reason;        // why, when it failed (filled by the report from the process's own words)
 };
 
+// What the dynamic linker itself says: its link map after each change (r_debug, read at the
+// breakpoint on _dl_debug_state that debuggers use).
+struct LinkEvent {
+  std::string path;
+  bool added = true;  // false: removed (dlclose)
+  double at_ms = 0;
+};
+
 struct Process {
   pid_t pid = 0, ppid = 0;
   std::vector<std::string> argv;
@@ -40,6 +48,9 @@ struct Process {
   std::map<std::string, std::string> env_changed;  // ... that differ from the parent's ("" = removed)
   std::vector<std::string> dirs_opened;            // directories opened (a backend scan reads them)
   std::vector<Library> libraries;
+  bool loader_view = false;                        // the r_debug breakpoint was set (a dynamic program)
+  std::vector<LinkEvent> link_events;              // objects ld.so added to and removed from its link map
+  std::vector<std::string> link_map;               // its link map at the end (or at exec)
   std::vector<std::string> lines;                  // what it wrote to stdout/stderr, by line (bounded)
   size_t lines_dropped = 0;
   int execs = 0;                                   // how many images it ran (argv etc. are the last's)
