@@ -195,6 +195,7 @@ class Tracer {
   void add_process(pid_t tgid, pid_t ppid);
   void on_exec(pid_t tid, unsigned long former);
   void on_new_task(pid_t parent_tid, pid_t child);
+  void ensure_task(pid_t tid);
   void on_entry(pid_t tid);
   void on_seccomp(pid_t tid);
   void on_syscall_exit(pid_t tid);
@@ -285,27 +286,34 @@ void Tracer::on_exec(pid_t tid, unsigned long former) {
 }
 
 void Tracer::on_new_task(pid_t parent_tid, pid_t child) {
-  pid_t parent_tgid = threads_.count(parent_tid) ? threads_[parent_tid].tgid : parent_tid;
-  // A thread or a process? The kernel says in /proc/<tid>/status (Tgid), whatever clone flags did it.
-  pid_t tgid = child;
-  std::istringstream status(read_file("/proc/" + std::to_string(child) + "/status"));
-  for (std::string line; std::getline(status, line);)
+  (void)parent_tid;
+  ensure_task(child);
+}
+
+// A task seen for the first time, by its fork/clone event or by a stop of its own (which can come
+// first): thread or process, and whose child, the kernel says in /proc/<tid>/status (Tgid, PPid).
+void Tracer::ensure_task(pid_t tid) {
+  if (threads_.count(tid) && threads_[tid].tgid) return;
+  pid_t tgid = tid, ppid = 0;
+  std::istringstream status(read_file("/proc/" + std::to_string(tid) + "/status"));
+  for (std::string line; std::getline(status, line);) {
     if (line.rfind("Tgid:", 0) == 0) tgid = static_cast<pid_t>(std::atoi(line.c_str() + 5));
-  threads_[child].tgid = tgid;
-  if (tgid == child && !procs_.count(child)) add_process(child, parent_tgid);
+    if (line.rfind("PPid:", 0) == 0) ppid = static_cast<pid_t>(std::atoi(line.c_str() + 5));
+  }
+  threads_[tid].tgid = tgid;
+  if (!procs_.count(tgid)) add_process(tgid, ppid);
 }
 
 void Tracer::on_entry(pid_t tid) {
   user_regs_struct regs{};
   if (ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) return;
+  ensure_task(tid);
   Thread& th = threads_[tid];
-  if (!th.tgid) th.tgid = tid;
   Pending p;
   p.nr = static_cast<long>(regs.orig_rax);
   unsigned long a[6] = {regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9};
   std::memcpy(p.args, a, sizeof a);
   pid_t tgid = th.tgid;
-  if (!procs_.count(tgid)) add_process(tgid, 0);
   auto cwd = [&] { return readlink_str("/proc/" + std::to_string(tid) + "/cwd"); };
   switch (p.nr) {
     case SYS_open:
@@ -560,7 +568,7 @@ void Tracer::run_attached() {
     if (!WIFSTOPPED(status)) continue;
     int sig = WSTOPSIG(status);
     int event = status >> 16;
-    if (!threads_.count(tid)) threads_[tid].tgid = tid;  // a new task reported before its parent's event
+    ensure_task(tid);  // a new task may report before its parent's fork/clone event
     unsigned long msg = 0;
     switch (event) {
       case PTRACE_EVENT_SECCOMP:
