@@ -164,7 +164,18 @@ struct ModelVerdict {
   std::vector<std::string> evidence;
 };
 
+ModelVerdict model_verdict_uncached(const Process& p, const Library& lib);
+
+// Once per process and library: the report asks several times.
 ModelVerdict model_verdict(const Process& p, const Library& lib) {
+  static std::map<std::pair<pid_t, std::string>, ModelVerdict> cache;
+  auto key = std::make_pair(p.pid, lib.path);
+  auto it = cache.find(key);
+  if (it == cache.end()) it = cache.emplace(key, model_verdict_uncached(p, lib)).first;
+  return it->second;
+}
+
+ModelVerdict model_verdict_uncached(const Process& p, const Library& lib) {
   ModelVerdict v;
   auto it = p.env.find("LD_LIBRARY_PATH");
   auto model = host_loader(it == p.env.end() ? "" : it->second, p.cwd.empty() ? "/" : p.cwd);
