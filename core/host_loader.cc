@@ -58,6 +58,7 @@ Result<LoaderModel> host_loader(const std::string& ld_library_path, const std::s
   p.platform = diag->platform;
   p.lib = diag->lib;
   p.hwcaps_subdirs = diag->hwcaps_subdirs;
+  p.search_subdirs = diag->search_subdirs;
   p.system_dirs = diag->system_dirs;
   p.rtld = diag->raw.count("path.rtld") ? diag->raw.at("path.rtld") : "";
   LoaderContext c;

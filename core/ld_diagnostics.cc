@@ -182,7 +182,41 @@ Result<LdDiagnostics> query_ld_diagnostics(const std::string& ld_so) {
                  " (glibc before 2.34 has no --list-diagnostics)"};
   auto d = parse_ld_diagnostics(run->output);
   if (!d) return Error{loader + ": " + d.error().message};
+  // The full per-directory subdirectory list, as the loader prints its search path. Running the loader
+  // on itself with --list needs nothing; the probe dir is searched for its DT_NEEDED... ld.so has none,
+  // so ask it to preload a name nobody has (LD_PRELOAD is searched like a DT_NEEDED).
+  const std::string probe = "/nonexistent-vgpu-probe";
+  ChildOptions co;
+  co.inherit_env = false;
+  co.env = {"LD_DEBUG=libs", "LD_LIBRARY_PATH=" + probe, "LD_PRELOAD=libvgpu-probe-nonexistent.so"};
+  co.merge_stderr = true;
+  co.timeout_ms = 5000;
+  if (auto libs = run_child({loader, "--list", loader}, co)) d->search_subdirs = parse_search_subdirs(libs->output, probe);
   return d;
+}
+
+std::vector<std::string> parse_search_subdirs(std::string_view out, const std::string& probe_dir) {
+  std::vector<std::string> subdirs;
+  size_t at = 0;
+  while ((at = out.find("search path=", at)) != std::string_view::npos) {
+    at += 12;
+    std::string_view line = out.substr(at, out.find_first_of("\t\n", at) - at);
+    bool saw_probe = false;
+    size_t start = 0;
+    for (;;) {
+      size_t colon = line.find(':', start);
+      std::string_view entry = line.substr(start, colon == std::string_view::npos ? std::string_view::npos : colon - start);
+      if (entry.size() > probe_dir.size() && entry.substr(0, probe_dir.size()) == probe_dir && entry[probe_dir.size()] == '/')
+        subdirs.emplace_back(entry.substr(probe_dir.size() + 1)), saw_probe = true;
+      else if (entry == probe_dir)
+        saw_probe = true;
+      if (colon == std::string_view::npos) break;
+      start = colon + 1;
+    }
+    if (saw_probe) return subdirs;
+    subdirs.clear();
+  }
+  return subdirs;
 }
 
 LdCacheHost ld_cache_host(const LdDiagnostics& diagnostics) {

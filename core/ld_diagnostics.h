@@ -29,14 +29,24 @@ struct LdDiagnostics {
   std::string lib;
   // Every line, key -> value: quoted strings unescaped, numbers as printed ("0x7").
   std::map<std::string, std::string> raw;
+  // The subdirectories ld.so tries inside every search directory before the directory itself, in its
+  // order: "glibc-hwcaps/x86-64-v3", ..., then, before glibc 2.37, the legacy hwcaps ones ("tls/x86_64",
+  // "x86_64", ...; elf/dl-hwcaps.c _dl_important_hwcaps), which --list-diagnostics does not print.
+  // Read from the loader's own LD_DEBUG=libs search path (parse_search_subdirs); empty when unknown.
+  std::vector<std::string> search_subdirs;
 };
+
+// From LD_DEBUG=libs output of a run with LD_LIBRARY_PATH=`probe_dir`: the subdirectories of probe_dir
+// on the first "search path=" line that names it, in order (duplicates kept: ld.so tries them twice).
+std::vector<std::string> parse_search_subdirs(std::string_view ld_debug_output, const std::string& probe_dir);
 
 // Parses the output of `ld.so --list-diagnostics`. An Error if a line is malformed or one of
 // dl_dst_lib, dl_platform, dl_hwcaps_subdirs, dl_hwcaps_subdirs_active, path.system_dirs[0x0] is missing.
 Result<LdDiagnostics> parse_ld_diagnostics(std::string_view text);
 
 // Runs `<ld_so> --list-diagnostics` in a child process (no shell; the environment is inherited, as it
-// affects the answer) and parses what it prints. An empty `ld_so` means this process's own loader: the
+// affects the answer) and parses what it prints; then fills search_subdirs from a second child,
+// `LD_DEBUG=libs LD_LIBRARY_PATH=<probe> <ld_so> --list <ld_so>`'s lookup of a name nothing provides. An empty `ld_so` means this process's own loader: the
 // PT_INTERP of /proc/self/exe.
 Result<LdDiagnostics> query_ld_diagnostics(const std::string& ld_so = "");
 

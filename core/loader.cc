@@ -39,6 +39,9 @@ std::vector<std::string> split(const std::string& list, const char* seps) {
 LoaderModel::LoaderModel(LoaderPlatform platform, LoaderContext context)
     : platform_(std::move(platform)), context_(std::move(context)) {
   if (!context_.elf_cache) context_.elf_cache = std::make_shared<ElfCache>();
+  subdirs_ = platform_.search_subdirs;
+  if (subdirs_.empty())
+    for (const std::string& h : platform_.hwcaps_subdirs) subdirs_.push_back("glibc-hwcaps/" + h);
   // ld.so is in every process before anything is searched; a DT_NEEDED on its SONAME finds it loaded.
   struct stat st {};
   if (!platform_.rtld.empty() && ::stat(platform_.rtld.c_str(), &st) == 0) {
@@ -168,11 +171,19 @@ bool LoaderModel::search_list(const std::string& name, const std::string& path_l
         dir = join(context_.cwd, dir);
       }
     }
-    for (const std::string& sub : platform_.hwcaps_subdirs)
-      if (try_file(join(join(dir, "glibc-hwcaps/" + sub), name), source, r) || r.fatal) return r.found;
-    if (try_file(join(dir, name), source, r) || r.fatal) return r.found;
+    if (try_dir(dir, name, source, r) || r.fatal) return r.found;
   }
   return false;
+}
+
+bool LoaderModel::try_dir(const std::string& dir, const std::string& name, const std::string& source, Resolution& r) {
+  for (const std::string& sub : subdirs_) {
+    size_t before = r.tried.size();
+    bool hit = try_file(join(join(dir, sub), name), source, r);
+    for (size_t i = before; i < r.tried.size(); ++i) r.tried[i].subdir = true;
+    if (hit || r.fatal) return hit;
+  }
+  return try_file(join(dir, name), source, r);
 }
 
 Resolution LoaderModel::map_object(const std::string& name, LoadedObject* loader) {
@@ -221,11 +232,8 @@ Resolution LoaderModel::map_object(const std::string& name, LoadedObject* loader
     else r.tried.push_back({"ld.so.cache", name, "no entry"});
   }
   if (!r.found && !r.fatal && !nodeflib)
-    for (const std::string& dir : platform_.system_dirs) {
-      for (const std::string& h : platform_.hwcaps_subdirs)
-        if (try_file(join(join(dir, "glibc-hwcaps/" + h), name), "default directories", r) || r.fatal) break;
-      if (r.found || r.fatal || try_file(join(dir, name), "default directories", r) || r.fatal) break;
-    }
+    for (const std::string& dir : platform_.system_dirs)
+      if (try_dir(dir, name, "default directories", r) || r.fatal) break;
   if (r.found) r.object->names.push_back(name);
   return r;
 }

@@ -35,6 +35,10 @@ struct LoaderPlatform {
   std::string platform;                     // $PLATFORM (dl_platform)
   std::string lib;                          // $LIB
   std::vector<std::string> hwcaps_subdirs;  // glibc-hwcaps/<name>, in priority order
+  // Every subdirectory tried inside each search directory before it, in order, as the loader prints
+  // them ("glibc-hwcaps/x86-64-v3", then glibc < 2.37's legacy "tls/x86_64", "x86_64", ...). Empty:
+  // the glibc-hwcaps ones from hwcaps_subdirs only.
+  std::vector<std::string> search_subdirs;
   std::vector<std::string> system_dirs;     // the default directories, in order
   std::string rtld;                         // the dynamic loader itself, always loaded (path.rtld)
   int elf_class = 2;                        // ELFCLASS64
@@ -55,6 +59,7 @@ struct SearchStep {
   std::string source;     // "RPATH of /x/libfoo.so", "LD_LIBRARY_PATH", "RUNPATH of ...", "ld.so.cache", "default directories"
   std::string candidate;  // the path tried
   std::string outcome;    // "not found", "wrong ELF class", "wrong machine", "not an ELF file: ...", "found"
+  bool subdir = false;    // a hwcaps subdirectory of a search directory (evidence may leave these out)
 };
 
 struct Resolution {
@@ -103,6 +108,9 @@ class LoaderModel {
   bool search_list(const std::string& name, const std::string& path_list, const LoadedObject* owner,
                    const std::string& source, Resolution& r);
   bool try_file(const std::string& path, const std::string& source, Resolution& r);
+  // `name` in each subdirectory of `dir`, then in `dir`, as ld.so walks one search directory.
+  bool try_dir(const std::string& dir, const std::string& name, const std::string& source, Resolution& r);
+  std::vector<std::string> subdirs_;
 
   LoaderPlatform platform_;
   LoaderContext context_;

@@ -178,3 +178,18 @@ TEST_CASE("ld_diagnostics: this process's loader, asked live") {
     CHECK(echo.error().message.find("not key=value") != std::string::npos);
   }
 }
+
+TEST_CASE("ld_diagnostics: the subdirectories ld.so tries in each directory, from its own search path") {
+  const std::string out =
+      "     31961:\tfind library=libx.so [0]; searching\n"
+      "     31961:\t search path=/p/glibc-hwcaps/x86-64-v3:/p/tls/x86_64:/p/tls/x86_64:/p/x86_64:/p\t\t(LD_LIBRARY_PATH)\n"
+      "     31961:\t search cache=/etc/ld.so.cache\n";
+  CHECK(parse_search_subdirs(out, "/p") ==
+        std::vector<std::string>{"glibc-hwcaps/x86-64-v3", "tls/x86_64", "tls/x86_64", "x86_64"});
+  CHECK(parse_search_subdirs("     1:\t search path=/q/tls:/q\t\t(RUNPATH)\n", "/p").empty());  // another dir
+  auto d = query_ld_diagnostics();
+  REQUIRE(d.ok());
+  REQUIRE_FALSE(d->search_subdirs.empty());
+  // The glibc-hwcaps ones come first, in --list-diagnostics' order.
+  for (size_t i = 0; i < d->hwcaps_subdirs.size(); ++i) CHECK(d->search_subdirs[i] == "glibc-hwcaps/" + d->hwcaps_subdirs[i]);
+}

@@ -67,6 +67,7 @@ LoaderPlatform platform() {
   p.platform = diag->platform;
   p.lib = diag->lib;
   p.hwcaps_subdirs = diag->hwcaps_subdirs;
+  p.search_subdirs = diag->search_subdirs;
   p.system_dirs = diag->system_dirs;
   p.rtld = kLdSo;
   return p;
@@ -232,6 +233,7 @@ struct Layout {
   std::vector<GenLib> libs;
   std::vector<std::pair<std::string, std::string>> extra;  // (dir, name): a copy of lib name in another dir
   std::vector<std::pair<std::string, std::string>> bad32, junk;
+  std::vector<std::pair<std::string, std::string>> in_subdir;  // (dir/subdir, name): a copy in a hwcaps subdirectory
   std::string ld_library_path, cwd;
 };
 
@@ -260,6 +262,10 @@ Layout generate(std::mt19937& rng, const fs::path& root) {
     if (pick(3) == 0) l.extra.push_back({dirs[static_cast<size_t>(pick(4))], "g" + std::to_string(i)});
     if (pick(6) == 0) l.bad32.push_back({dirs[static_cast<size_t>(pick(4))], "g" + std::to_string(i)});
     if (pick(12) == 0) l.junk.push_back({dirs[static_cast<size_t>(pick(4))], "g" + std::to_string(i)});
+    // The subdirectories ld.so tries first in each directory: legacy ones (glibc < 2.37) and a
+    // glibc-hwcaps level this CPU may or may not have.
+    static const char* subs[] = {"x86_64", "tls", "tls/x86_64", "glibc-hwcaps/x86-64-v2", "glibc-hwcaps/x86-64-v4", "haswell"};
+    if (pick(5) == 0) l.in_subdir.push_back({dirs[static_cast<size_t>(pick(4))] + "/" + subs[pick(6)], "g" + std::to_string(i)});
   }
   std::vector<std::string> llp;
   for (int k = 0, m = pick(4); k < m; ++k) {
@@ -290,6 +296,9 @@ void build_layout(const Layout& l, const fs::path& root) {
   for (const auto& [dir, name] : l.extra)
     for (const GenLib& g : l.libs)
       if (g.name == name && g.dir != dir) place(g, dir);
+  for (const auto& [dir, name] : l.in_subdir)
+    for (const GenLib& g : l.libs)
+      if (g.name == name) place(g, dir);
   for (const auto& [dir, name] : l.bad32) {
     if (fs::exists(root / dir / ("lib" + name + ".so"))) continue;
     std::ofstream(root / ".s32.s") << ".globl x\nx:\n ret\n";
@@ -307,7 +316,7 @@ TEST_CASE("loader: generated layouts resolve as ld.so resolves them") {
   const unsigned seed = 20261122;
   const int layouts = 40;
   std::mt19937 rng(seed);
-  int compared = 0, fatal = 0, missing = 0, deps = 0;
+  int compared = 0, fatal = 0, missing = 0, deps = 0, from_subdir = 0;
   for (int i = 0; i < layouts; ++i) {
     fs::path root = scratch(("gen" + std::to_string(i)).c_str());
     Layout l = generate(rng, root);
@@ -341,6 +350,8 @@ TEST_CASE("loader: generated layouts resolve as ld.so resolves them") {
       if (path == "not found" || want == "not found") CHECK(path == want);
       else CHECK(fs::weakly_canonical(path) == fs::weakly_canonical(want));
       ++deps;
+      from_subdir += path.find("/x86_64/") != std::string::npos || path.find("/tls/") != std::string::npos ||
+                     path.find("/glibc-hwcaps/") != std::string::npos;
     }
     missing += model_missing;
     ++compared;
@@ -349,6 +360,7 @@ TEST_CASE("loader: generated layouts resolve as ld.so resolves them") {
   CHECK(compared >= layouts / 2);
   CHECK(fatal >= 1);
   CHECK(missing >= 1);
+  CHECK(from_subdir >= 1);  // some dependency really came from a hwcaps subdirectory
   WARN("generated layouts: " << compared << " compared dependency by dependency (" << deps << " dependencies, " << missing
-                             << " with one not found), " << fatal << " stopped at a non-ELF file, as ld.so did");
+                             << " with one not found, " << from_subdir << " found in a hwcaps subdirectory), " << fatal << " stopped at a non-ELF file, as ld.so did");
 }

@@ -70,9 +70,9 @@ void check_backend(const Install& in, Backend& b, Report& r) {
         // Every directory was also searched in its glibc-hwcaps subdirectories first; listing those would
         // triple the list without telling more (the JSON tree and -v keep the model's full answer).
         for (const SearchStep& t : d.tried)
-          if (t.candidate.find("/glibc-hwcaps/") == std::string::npos)
+          if (!t.subdir)
             f.evidence.push_back("tried " + t.candidate + " [" + t.source + "]: " + t.outcome);
-        f.evidence.push_back("(each directory's glibc-hwcaps subdirectories were tried first, as ld.so does)");
+        f.evidence.push_back("(each directory's hwcaps subdirectories were tried first, as ld.so does)");
         r.findings.push_back(std::move(f));
         continue;
       }

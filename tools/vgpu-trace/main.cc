@@ -189,7 +189,7 @@ ModelVerdict model_verdict_uncached(const Process& p, const Library& lib) {
         v.failed = true;
         v.reason = d.name + ", needed by " + o->path + ", is found nowhere this process looks";
         for (const SearchStep& t : d.tried)
-          if (t.candidate.find("/glibc-hwcaps/") == std::string::npos)
+          if (!t.subdir)
             v.evidence.push_back("model: tried " + t.candidate + " [" + t.source + "]: " + t.outcome);
         return v;
       }
