@@ -175,6 +175,16 @@ Result<LdDiagnostics> query_ld_diagnostics(const std::string& ld_so) {
     if (!interp) return interp.error();
     loader = *interp;
   }
+  // Two children at once: the diagnostics, and the full per-directory subdirectory list as the loader
+  // prints its search path. ld.so --list on itself needs nothing, so it is asked to preload a name
+  // nobody has (LD_PRELOAD is searched like a DT_NEEDED, LD_LIBRARY_PATH first).
+  const std::string probe = "/nonexistent-vgpu-probe";
+  ChildOptions co;
+  co.inherit_env = false;
+  co.env = {"LD_DEBUG=libs", "LD_LIBRARY_PATH=" + probe, "LD_PRELOAD=libvgpu-probe-nonexistent.so"};
+  co.merge_stderr = true;
+  co.timeout_ms = 5000;
+  auto search = Child::start({loader, "--list", loader}, co);
   auto run = run_child({loader, "--list-diagnostics"});
   if (!run) return run.error();
   if (!WIFEXITED(run->status) || WEXITSTATUS(run->status) != 0)
@@ -182,16 +192,8 @@ Result<LdDiagnostics> query_ld_diagnostics(const std::string& ld_so) {
                  " (glibc before 2.34 has no --list-diagnostics)"};
   auto d = parse_ld_diagnostics(run->output);
   if (!d) return Error{loader + ": " + d.error().message};
-  // The full per-directory subdirectory list, as the loader prints its search path. Running the loader
-  // on itself with --list needs nothing; the probe dir is searched for its DT_NEEDED... ld.so has none,
-  // so ask it to preload a name nobody has (LD_PRELOAD is searched like a DT_NEEDED).
-  const std::string probe = "/nonexistent-vgpu-probe";
-  ChildOptions co;
-  co.inherit_env = false;
-  co.env = {"LD_DEBUG=libs", "LD_LIBRARY_PATH=" + probe, "LD_PRELOAD=libvgpu-probe-nonexistent.so"};
-  co.merge_stderr = true;
-  co.timeout_ms = 5000;
-  if (auto libs = run_child({loader, "--list", loader}, co)) d->search_subdirs = parse_search_subdirs(libs->output, probe);
+  if (search)
+    if (auto libs = search->finish()) d->search_subdirs = parse_search_subdirs(libs->output, probe);
   return d;
 }
 

@@ -178,6 +178,15 @@ bool LoaderModel::search_list(const std::string& name, const std::string& path_l
 
 bool LoaderModel::try_dir(const std::string& dir, const std::string& name, const std::string& source, Resolution& r) {
   for (const std::string& sub : subdirs_) {
+    // elf/dl-load.c open_path: a search directory found missing is marked `nonexisting` and never tried
+    // again; most hwcaps subdirectories do not exist, so neither the loader nor the model looks in them.
+    std::string path = join(dir, sub);
+    auto known = dir_exists_.find(path);
+    if (known == dir_exists_.end()) {
+      struct stat st {};
+      known = dir_exists_.emplace(path, ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)).first;
+    }
+    if (!known->second) continue;
     size_t before = r.tried.size();
     bool hit = try_file(join(join(dir, sub), name), source, r);
     for (size_t i = before; i < r.tried.size(); ++i) r.tried[i].subdir = true;

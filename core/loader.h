@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -111,6 +112,7 @@ class LoaderModel {
   // `name` in each subdirectory of `dir`, then in `dir`, as ld.so walks one search directory.
   bool try_dir(const std::string& dir, const std::string& name, const std::string& source, Resolution& r);
   std::vector<std::string> subdirs_;
+  std::map<std::string, bool> dir_exists_;  // hwcaps subdirectories seen, as ld.so marks them
 
   LoaderPlatform platform_;
   LoaderContext context_;
