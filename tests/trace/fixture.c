@@ -7,6 +7,11 @@
 //   vfork              vfork, then exec /bin/true; the parent prints the status
 //   dlopen PATH...     dlopen each (RTLD_NOW); dlerror to stderr on failure
 //   hello              prints "hello"
+// Installed as ROOT/bin/ollama (a link), it stands in for an era-B Ollama (0.12.4-0.24):
+//   ollama serve       one `ollama runner --ollama-engine` per ROOT/lib/ollama/cuda_v* dir, each with
+//                      OLLAMA_LIBRARY_PATH=lib:dir and LD_LIBRARY_PATH=lib:dir:<inherited>, in turn
+//   ollama runner ...  runs $VGPU_TEST_RUNNER (ggml-runner) on lib and the dir, as the real runner
+//                      loads ggml in-process
 //   loop N             N times: fork, exec "hello", wait, sleep 50 ms; then "loop done" (to attach to)
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -40,9 +45,56 @@ static void* exec_from_thread(void* arg) {
 static volatile sig_atomic_t handled;
 static void on_usr1(int sig) { (void)sig; handled = 1; }
 
+static int ollama(int argc, char** argv) {
+  char lib[4096];
+  snprintf(lib, sizeof lib, "%s", self);
+  char* slash = strrchr(lib, '/');
+  if (!slash) return 2;
+  snprintf(slash, sizeof lib - (size_t)(slash - lib), "/../lib/ollama");
+  if (argc > 1 && !strcmp(argv[1], "serve")) {
+    for (int v = 11; v <= 14; ++v) {
+      char dir[4200], olp[8500], llp[16000];
+      snprintf(dir, sizeof dir, "%s/cuda_v%d", lib, v);
+      if (access(dir, F_OK) != 0) continue;
+      const char* inherited = getenv("LD_LIBRARY_PATH");
+      snprintf(olp, sizeof olp, "%s:%s", lib, dir);
+      snprintf(llp, sizeof llp, "%s:%s%s%s", lib, dir, inherited ? ":" : "", inherited ? inherited : "");
+      pid_t pid = fork();
+      if (pid == 0) {
+        setenv("OLLAMA_LIBRARY_PATH", olp, 1);
+        setenv("LD_LIBRARY_PATH", llp, 1);
+        char* args[] = {self, "runner", "--ollama-engine", "--port", "0", NULL};
+        execv(self, args);
+        _exit(127);
+      }
+      int st = 0;
+      waitpid(pid, &st, 0);
+    }
+    puts("serve: discovery done");
+    return 0;
+  }
+  if (argc > 1 && !strcmp(argv[1], "runner")) {
+    const char* runner = getenv("VGPU_TEST_RUNNER");
+    const char* olp = getenv("OLLAMA_LIBRARY_PATH");
+    if (!runner || !olp || !strchr(olp, ':')) return 2;
+    pid_t pid = fork();
+    if (pid == 0) {
+      char* args[] = {(char*)runner, lib, strrchr(olp, ':') + 1, NULL};
+      execv(runner, args);
+      _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+  }
+  return 2;
+}
+
 int main(int argc, char** argv) {
   self = argv[0];
   setvbuf(stdout, NULL, _IONBF, 0);
+  const char* base = strrchr(self, '/') ? strrchr(self, '/') + 1 : self;
+  if (!strcmp(base, "ollama")) return ollama(argc, argv);
   if (argc < 2) return 2;
   const char* mode = argv[1];
   if (!strcmp(mode, "loop")) {

@@ -100,6 +100,18 @@ grep -q "gpu: 0" "$work/traced.out" || fail "the broken runtime still gives a GP
 q 'any("libggml-cuda.so did not load" in f["message"] and "libcudart.so.13" in f["message"] for f in d["findings"])'
 echo "ok: real ggml with a broken libcudart.so.13: ggml says nothing, vgpu-trace names why libggml-cuda.so did not load"
 
+# An era-B Ollama stand-in (the fixture as bin/ollama): `ollama serve` starts an `ollama runner` per
+# backend dir; the trace concludes per discovery runner, healthy and with the broken runtime.
+mkdir -p "$work/root/bin" && ln -sf "$fixture" "$work/root/bin/ollama"
+ln -sf "$shims/libvgpu-cudart.so.13" "$lib/cuda_v13/libcudart.so.13"
+VGPU_TEST_RUNNER="$runner" LD_LIBRARY_PATH="$work/root/nvidia" "$trace" -o "$work/report" --format json -- "$work/root/bin/ollama" serve >/dev/null 2>&1
+q 'len(d["discovery"]) == 1 and d["discovery"][0]["era"] == "B" and d["discovery"][0]["backend_dir"].endswith("cuda_v13")'
+q 'd["discovery"][0]["backend_outcome"] == "loaded" and d["discovery"][0]["devices"].startswith("found 1 CUDA devices")'
+ln -sf "$work/broken/libcudart.so.12" "$lib/cuda_v13/libcudart.so.13"
+VGPU_TEST_RUNNER="$runner" LD_LIBRARY_PATH="$work/root/nvidia" "$trace" -o "$work/report" --format json -- "$work/root/bin/ollama" serve >/dev/null 2>&1
+q 'd["discovery"][0]["backend_outcome"].startswith("did not load") and "libcudart.so.13" in d["discovery"][0]["conclusion"]'
+echo "ok: era-B discovery runner per backend dir: GPU found with the shims; with a broken runtime, no GPU and why"
+
 # A signal sent to the tracer alone reaches the command; the report is still written.
 "$trace" -o "$work/report" --format json -- sleep 30 &
 tracer=$!

@@ -356,7 +356,90 @@ std::string verdict(const Process& p) {
   return v;
 }
 
-std::string render_text(const TraceResult& r, const std::vector<Finding>& findings, bool markdown) {
+// ---- the discovery subprocesses, era by era (rules/eras.toml, ../shared/research/ollama-discovery.md) ----
+struct Discovery {
+  const Process* p = nullptr;
+  std::string era, role, backend_dir;
+  std::string backend, backend_outcome, devices, conclusion;
+};
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string e; std::getline(in, e, ':');)
+    if (!e.empty()) out.push_back(e);
+  return out;
+}
+
+// A backend dir: a directory whose name is Ollama's (cuda_v12, cuda_v13, rocm, vulkan, ...).
+bool is_backend_dir(const std::string& dir) {
+  std::string b = base_name(dir);
+  return b.rfind("cuda_", 0) == 0 || b.rfind("rocm", 0) == 0 || b.rfind("vulkan", 0) == 0 || b.rfind("cpu", 0) == 0;
+}
+
+void subtree(const TraceResult& r, const Process& p, std::vector<const Process*>& out) {
+  out.push_back(&p);
+  for (const Process& c : r.processes)
+    if (c.ppid == p.pid && &c != &p) subtree(r, c, out);
+}
+
+std::vector<Discovery> discoveries(const TraceResult& r, const RuleSet* rules) {
+  std::vector<Discovery> out;
+  for (const Process& p : r.processes) {
+    Discovery d;
+    d.p = &p;
+    for (const auto& argv : p.images) {
+      if (argv.empty()) continue;
+      std::string prog = base_name(argv[0]);
+      if (argv.size() > 1 && argv[1] == "runner" && prog.find("ollama") != std::string::npos) d.era = "B", d.role = "ollama runner";
+      else if (prog == "llama-server") d.era = "C", d.role = "llama-server";
+      else if (argv.size() > 1 && argv[1] == "gpu-discover") d.era = "C", d.role = "native probe (ollama gpu-discover)";
+      for (size_t i = 0; i + 1 < argv.size(); ++i)
+        if (argv[i] == "--lib-dir") d.backend_dir = argv[i + 1];
+    }
+    if (d.role.empty()) continue;
+    for (const char* var : {"OLLAMA_LIBRARY_PATH", "LD_LIBRARY_PATH", "GGML_BACKEND_PATH"})
+      if (auto it = p.env.find(var); d.backend_dir.empty() && it != p.env.end())
+        for (const std::string& e : split_list(it->second))
+          if (is_backend_dir(e)) {
+            d.backend_dir = e;
+            break;
+          }
+    if (auto it = p.env.find("CUDA_VISIBLE_DEVICES"); it != p.env.end() && it->second.rfind("GPU-", 0) == 0)
+      d.role += ", device check for " + it->second;
+    // What it (and what it started) loaded: the GPU backend, and what it said about devices.
+    std::vector<const Process*> tree;
+    subtree(r, p, tree);
+    for (const Process* q : tree) {
+      for (const Library& l : q->libraries) {
+        std::string n = base_name(l.path);
+        if (n.rfind("libggml-", 0) != 0 || n.rfind("libggml-cpu", 0) == 0 || n.rfind("libggml-base", 0) == 0 || n == "libggml.so") continue;
+        d.backend = n;
+        if (!search_failed(*q, l)) d.backend_outcome = "loaded";
+        else if (d.backend_outcome != "loaded") d.backend_outcome = "did not load: " + explain(l, *q, rules).reason;
+      }
+      for (const std::string& line : q->lines) {
+        size_t at = line.find("ggml_cuda_init: found ");
+        if (at != std::string::npos) {
+          d.devices = line.substr(at + std::strlen("ggml_cuda_init: "));
+          while (!d.devices.empty() && (d.devices.back() == ':' || d.devices.back() == ' ')) d.devices.pop_back();
+        }
+        else if (line.find("ggml_cuda_init: failed to initialize CUDA") != std::string::npos) d.devices = line;
+      }
+    }
+    std::string who = d.role + (d.backend_dir.empty() ? "" : " for " + base_name(d.backend_dir)) + " (pid " + std::to_string(p.pid) + ", era " + d.era + ")";
+    if (d.backend.empty()) d.conclusion = who + ": opened no GPU backend library";
+    else if (d.backend_outcome != "loaded") d.conclusion = who + ": no GPU: " + d.backend + " " + d.backend_outcome;
+    else if (d.devices.empty()) d.conclusion = who + ": " + d.backend + " loaded; it printed no device line (OLLAMA_DEBUG=2 shows them)";
+    else if (d.devices.find("failed") != std::string::npos) d.conclusion = who + ": " + d.backend + " loaded, but " + d.devices;
+    else d.conclusion = who + ": " + d.backend + " loaded, ggml_cuda_init " + d.devices;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+std::string render_text(const TraceResult& r, const std::vector<Finding>& findings, const std::vector<Discovery>& disc,
+                        bool markdown) {
   std::ostringstream o;
   std::string h1 = markdown ? "## " : "== ", h2 = markdown ? "### " : "-- ";
   o << (markdown ? "# " : "") << "vgpu-trace: " << command_line(r.command) << " -> exit status " << r.exit_status << "\n\n";
@@ -368,6 +451,10 @@ std::string render_text(const TraceResult& r, const std::vector<Finding>& findin
       << "  [" << describe_end(p) << "; libraries: " << verdict(p) << "]\n";
   });
   if (markdown) o << "```\n";
+  if (!disc.empty()) {
+    o << "\n" << h1 << "discovery subprocesses\n";
+    for (const Discovery& d : disc) o << (markdown ? "- " : "") << d.conclusion << "\n";
+  }
   o << "\n" << h1 << "findings (" << findings.size() << ")\n";
   for (const Finding& f : findings) {
     o << (markdown ? "- **" : "") << f.severity << (markdown ? "**" : "") << ": " << f.message << "\n";
@@ -400,7 +487,7 @@ std::string render_text(const TraceResult& r, const std::vector<Finding>& findin
   return o.str();
 }
 
-std::string render_json(const TraceResult& r, const std::vector<Finding>& findings) {
+std::string render_json(const TraceResult& r, const std::vector<Finding>& findings, const std::vector<Discovery>& disc) {
   using nlohmann::json;
   json j;
   j["tool"] = "vgpu-trace";
@@ -429,6 +516,11 @@ std::string render_json(const TraceResult& r, const std::vector<Finding>& findin
     }
     j["processes"].push_back(jp);
   }
+  j["discovery"] = json::array();
+  for (const Discovery& d : disc)
+    j["discovery"].push_back({{"pid", d.p->pid}, {"era", d.era}, {"role", d.role}, {"backend_dir", d.backend_dir},
+                              {"backend", d.backend}, {"backend_outcome", d.backend_outcome}, {"devices", d.devices},
+                              {"conclusion", d.conclusion}});
   j["findings"] = json::array();
   for (const Finding& f : findings)
     j["findings"].push_back({{"severity", f.severity}, {"pid", f.pid}, {"message", f.message}, {"evidence", f.evidence}, {"fix", f.fix}});
@@ -520,9 +612,10 @@ int main(int argc, char** argv) {
     return 125;
   }
   auto findings = findings_of(r, have_rules ? &rules : nullptr);
-  std::string text = o.format == "json"     ? render_json(r, findings)
+  auto disc = discoveries(r, have_rules ? &rules : nullptr);
+  std::string text = o.format == "json"     ? render_json(r, findings, disc)
                      : o.format == "chrome" ? render_chrome(r)
-                                            : render_text(r, findings, o.format == "markdown");
+                                            : render_text(r, findings, disc, o.format == "markdown");
   if (o.output.empty()) {
     std::fputs(text.c_str(), stderr);
   } else {

@@ -253,6 +253,7 @@ void Tracer::on_exec(pid_t tid, unsigned long former) {
   st.maps.clear();
   std::string base = "/proc/" + std::to_string(tgid);
   p.argv = split_nul(read_file(base + "/cmdline"));
+  p.images.push_back(p.argv);
   p.exe = readlink_str(base + "/exe");
   p.cwd = readlink_str(base + "/cwd");
   std::map<std::string, std::string> env;

@@ -43,6 +43,7 @@ struct LinkEvent {
 struct Process {
   pid_t pid = 0, ppid = 0;
   std::vector<std::string> argv;
+  std::vector<std::vector<std::string>> images;    // argv of every image it ran, in order
   std::string exe, cwd;
   std::map<std::string, std::string> env;          // the variables that matter (see kEnvPrefixes)
   std::map<std::string, std::string> env_changed;  // ... that differ from the parent's ("" = removed)
