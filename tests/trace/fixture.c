@@ -7,6 +7,8 @@
 //   vfork              vfork, then exec /bin/true; the parent prints the status
 //   dlopen PATH...     dlopen each (RTLD_NOW); dlerror to stderr on failure
 //   hello              prints "hello"
+//   timed-threads N    waits 300 ms (time to attach), then does `threads N` and prints its own
+//                      elapsed time, "elapsed_us U" (bench/trace.sh's attach-mode figure)
 // Installed as ROOT/bin/ollama (a link), it stands in for an era-B Ollama (0.12.4-0.24):
 //   ollama serve       one `ollama runner --ollama-engine` per ROOT/lib/ollama/cuda_v* dir, each with
 //                      OLLAMA_LIBRARY_PATH=lib:dir and LD_LIBRARY_PATH=lib:dir:<inherited>, in turn
@@ -23,6 +25,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char* self;
@@ -135,6 +138,19 @@ int main(int argc, char** argv) {
     int st = 0;
     waitpid(pid, &st, 0);
     return WIFEXITED(st) ? WEXITSTATUS(st) + 1 : 99;
+  }
+  if (!strcmp(mode, "timed-threads")) {
+    int n = argc > 2 ? atoi(argv[2]) : 4;
+    if (n > 64) n = 64;
+    usleep(300000);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pthread_t t[64];
+    for (long i = 0; i < n; ++i) pthread_create(&t[i], NULL, worker, (void*)i);
+    for (int i = 0; i < n; ++i) pthread_join(t[i], NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("elapsed_us %ld\n", (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000);
+    return 0;
   }
   if (!strcmp(mode, "threads")) {
     int n = argc > 2 ? atoi(argv[2]) : 4;
