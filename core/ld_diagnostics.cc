@@ -1,20 +1,25 @@
 #include "ld_diagnostics.h"
 
-#include "child.h"
-#include "fd.h"
-
 #include <elf.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+
+#include "child.h"
+#include "fd.h"
 
 namespace vgpu {
 namespace {
@@ -175,16 +180,6 @@ Result<LdDiagnostics> query_ld_diagnostics(const std::string& ld_so) {
     if (!interp) return interp.error();
     loader = *interp;
   }
-  // Two children at once: the diagnostics, and the full per-directory subdirectory list as the loader
-  // prints its search path. ld.so --list on itself needs nothing, so it is asked to preload a name
-  // nobody has (LD_PRELOAD is searched like a DT_NEEDED, LD_LIBRARY_PATH first).
-  const std::string probe = "/nonexistent-vgpu-probe";
-  ChildOptions co;
-  co.inherit_env = false;
-  co.env = {"LD_DEBUG=libs", "LD_LIBRARY_PATH=" + probe, "LD_PRELOAD=libvgpu-probe-nonexistent.so"};
-  co.merge_stderr = true;
-  co.timeout_ms = 5000;
-  auto search = Child::start({loader, "--list", loader}, co);
   auto run = run_child({loader, "--list-diagnostics"});
   if (!run) return run.error();
   if (!WIFEXITED(run->status) || WEXITSTATUS(run->status) != 0)
@@ -192,9 +187,88 @@ Result<LdDiagnostics> query_ld_diagnostics(const std::string& ld_so) {
                  " (glibc before 2.34 has no --list-diagnostics)"};
   auto d = parse_ld_diagnostics(run->output);
   if (!d) return Error{loader + ": " + d.error().message};
-  if (search)
-    if (auto libs = search->finish()) d->search_subdirs = parse_search_subdirs(libs->output, probe);
+  d->search_subdirs = query_search_subdirs(loader, *d);
   return d;
+}
+
+namespace {
+
+// The key of what decides the subdirectory list: the loader's answers about itself and this CPU
+// (every --list-diagnostics line but the environment and the process's own), and the loader file.
+std::string search_subdirs_key(const std::string& loader, const LdDiagnostics& d) {
+  std::string facts = loader;
+  for (const auto& [k, v] : d.raw)
+    if (k.rfind("env", 0) != 0 && k.rfind("auxv", 0) != 0 && k.rfind("uname", 0) != 0 && k.rfind("path.prefix", 0) != 0)
+      facts += "\n" + k + "=" + v;
+  struct stat st {};
+  if (::stat(loader.c_str(), &st) == 0)
+    facts += "\n" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+             std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : facts) h = (h ^ c) * 1099511628211ULL;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::string cache_dir() {
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x == '/') return std::string(x) + "/vgpu";
+  if (const char* home = std::getenv("HOME"); home && *home == '/') return std::string(home) + "/.cache/vgpu";
+  return "";
+}
+
+}  // namespace
+
+std::vector<std::string> query_search_subdirs(const std::string& loader, const LdDiagnostics& d) {
+  // glibc 2.37 dropped the legacy hwcaps subdirectories: then the glibc-hwcaps ones are the whole list.
+  auto version = d.raw.find("version.version");
+  if (version != d.raw.end()) {
+    unsigned major = 0, minor = 0;
+    if (std::sscanf(version->second.c_str(), "%u.%u", &major, &minor) == 2 && (major > 2 || (major == 2 && minor >= 37))) {
+      std::vector<std::string> out;
+      for (const std::string& h : d.hwcaps_subdirs) out.push_back("glibc-hwcaps/" + h);
+      return out;
+    }
+  }
+  // Older loaders are asked (a child), and the answer kept per loader and CPU facts: it cannot change
+  // while they do not.
+  std::string dir = cache_dir(), file = dir.empty() ? "" : dir + "/ld-search-subdirs-" + search_subdirs_key(loader, d);
+  if (!file.empty()) {
+    std::ifstream in(file);
+    std::vector<std::string> cached;
+    std::string line;
+    bool complete = false;
+    while (std::getline(in, line)) {
+      if (line == "# end") complete = true;
+      else if (!line.empty() && line[0] != '#') cached.push_back(line);
+    }
+    if (complete && !cached.empty()) return cached;
+  }
+  // ld.so --list on itself needs nothing, so it is asked to preload a name nobody has (LD_PRELOAD is
+  // searched like a DT_NEEDED, LD_LIBRARY_PATH first) and prints its search path.
+  const std::string probe = "/nonexistent-vgpu-probe";
+  ChildOptions co;
+  co.inherit_env = false;
+  co.env = {"LD_DEBUG=libs", "LD_LIBRARY_PATH=" + probe, "LD_PRELOAD=libvgpu-probe-nonexistent.so"};
+  co.merge_stderr = true;
+  co.timeout_ms = 5000;
+  auto libs = run_child({loader, "--list", loader}, co);
+  if (!libs) return {};
+  std::vector<std::string> subdirs = parse_search_subdirs(libs->output, probe);
+  if (!file.empty() && !subdirs.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    std::string tmp = file + ".tmp" + std::to_string(::getpid());
+    {
+      std::ofstream out(tmp);
+      out << "# the subdirectories " << loader << " tries in each search directory (vgpu, core/ld_diagnostics)\n";
+      for (const std::string& s : subdirs) out << s << "\n";
+      out << "# end\n";
+    }
+    std::filesystem::rename(tmp, file, ec);  // atomic: a reader sees all of it or none
+    if (ec) std::filesystem::remove(tmp, ec);
+  }
+  return subdirs;
 }
 
 std::vector<std::string> parse_search_subdirs(std::string_view out, const std::string& probe_dir) {

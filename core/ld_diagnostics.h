@@ -45,10 +45,15 @@ std::vector<std::string> parse_search_subdirs(std::string_view ld_debug_output, 
 Result<LdDiagnostics> parse_ld_diagnostics(std::string_view text);
 
 // Runs `<ld_so> --list-diagnostics` in a child process (no shell; the environment is inherited, as it
-// affects the answer) and parses what it prints; then fills search_subdirs from a second child,
-// `LD_DEBUG=libs LD_LIBRARY_PATH=<probe> <ld_so> --list <ld_so>`'s lookup of a name nothing provides. An empty `ld_so` means this process's own loader: the
+// affects the answer) and parses what it prints; search_subdirs comes from query_search_subdirs. An empty `ld_so` means this process's own loader: the
 // PT_INTERP of /proc/self/exe.
 Result<LdDiagnostics> query_ld_diagnostics(const std::string& ld_so = "");
+
+// The subdirectories `loader` tries in each search directory (LdDiagnostics::search_subdirs): for
+// glibc >= 2.37 the glibc-hwcaps ones; before, read from the loader's LD_DEBUG=libs search path in a
+// child, and kept in $XDG_CACHE_HOME/vgpu (~/.cache/vgpu) under a key of the loader file and its
+// diagnostics (CPU features, hwcaps, platform), which decide the list. Empty when unknown.
+std::vector<std::string> query_search_subdirs(const std::string& loader, const LdDiagnostics& d);
 
 // The PT_INTERP string of the ELF file at `path` (symlinks followed).
 Result<std::string> program_interpreter(const std::string& path);
