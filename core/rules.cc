@@ -355,7 +355,7 @@ When read_when(const std::string& file, const Entry& owner, std::vector<std::str
 
 class Loader {
  public:
-  explicit Loader(RuleSet& rules) : rules_(rules) {}
+  Loader(RuleSet& rules, const RuleLoadOptions& options) : rules_(rules), options_(options) {}
 
   void file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -567,7 +567,9 @@ class Loader {
     l.pattern = e.str("pattern");
     if (l.pattern.empty()) fail(e.at("pattern"), "'pattern' in [[log_line]] '" + l.id + "' must not be empty");
     l.captures = e.strs("captures");
-    if (l.match == LogLine::Match::regex) {
+    if (l.match == LogLine::Match::regex && !options_.compile_log_patterns) {
+      l.deferred = std::make_shared<LogLine::Deferred>();
+    } else if (l.match == LogLine::Match::regex) {
       l.re = compile(e, "pattern").re;
       if (l.captures.size() != l.re->mark_count())
         fail(e.has("captures") ? e.at("captures") : e.at("pattern"),
@@ -592,6 +594,7 @@ class Loader {
 
   RuleSet& rules_;
   std::string file_;
+  const RuleLoadOptions& options_;
   std::map<std::string, SourceLoc> ids_;                    // every id, one namespace for all tables
   std::vector<std::pair<std::string, SourceLoc>> era_refs_;  // eras named by rules, checked at the end
 };
@@ -622,8 +625,20 @@ bool LogLine::matches(const std::string& line, std::map<std::string, std::string
     if (vars) (*vars)["line"] = line;
     return true;
   }
+  const std::regex* r = re ? &*re : nullptr;
+  if (!r && deferred) {
+    std::call_once(deferred->once, [&] {
+      try {
+        deferred->re.emplace(pattern, std::regex::ECMAScript);
+      } catch (const std::regex_error&) {
+        // left empty: a bad pattern matches nothing (a loader that compiles reports it with file and line)
+      }
+    });
+    if (deferred->re) r = &*deferred->re;
+  }
+  if (!r) return false;
   std::smatch m;
-  if (!std::regex_search(line, m, *re)) return false;
+  if (!std::regex_search(line, m, *r)) return false;
   if (vars) {
     (*vars)["line"] = line;
     for (size_t i = 0; i < captures.size(); ++i) (*vars)[captures[i]] = m[i + 1].str();
@@ -676,7 +691,7 @@ std::vector<const LogLine*> RuleSet::match_log_line(const std::string& line, con
   return out;
 }
 
-Result<RuleSet> load_rules(const std::string& dir) {
+Result<RuleSet> load_rules(const std::string& dir, const RuleLoadOptions& options) {
   std::error_code ec;
   std::vector<std::string> paths;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
@@ -686,7 +701,7 @@ Result<RuleSet> load_rules(const std::string& dir) {
   std::sort(paths.begin(), paths.end());
   RuleSet rules;
   try {
-    Loader loader(rules);
+    Loader loader(rules, options);
     for (const std::string& p : paths) loader.file(p);
     loader.check_eras();
   } catch (const RuleError& e) {

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <string>
@@ -136,7 +138,13 @@ struct LogLine {
   EraSet eras;
   Match match = Match::substring;
   std::string pattern;
-  std::optional<std::regex> re;        // match = regex
+  std::optional<std::regex> re;        // match = regex, compiled at load
+  // Loaded without compiling (RuleLoadOptions): compiled once, on the first match, shared by copies.
+  struct Deferred {
+    std::once_flag once;
+    std::optional<std::regex> re;
+  };
+  std::shared_ptr<Deferred> deferred;
   std::vector<std::string> captures;   // names of the regex's groups, in order
   Severity severity = Severity::info;
   std::string meaning;
@@ -198,7 +206,13 @@ const std::vector<std::string>& rule_facts();
 const std::vector<std::string>& rule_list_facts();
 
 // Reads every *.toml in `dir`, in name order. The first problem found is the error.
-Result<RuleSet> load_rules(const std::string& dir);
+struct RuleLoadOptions {
+  // Compile [[log_line]] regexes at load, checking each and its capture count (default). A tool that
+  // never matches log lines (vgpu-doctor) turns it off: every other key is still checked, and a regex is
+  // compiled on its first match instead (LogLine::matches), where a bad one matches nothing.
+  bool compile_log_patterns = true;
+};
+Result<RuleSet> load_rules(const std::string& dir, const RuleLoadOptions& options = {});
 
 // Replaces each {name} in `tmpl` with vars[name]; "{{" and "}}" are literal braces. A name absent from
 // `vars` is left as written: the loader has already rejected templates naming placeholders their rule

@@ -407,3 +407,40 @@ source = "test"
   CHECK(ids == std::vector<std::string>{"driver.cuda_v13.api", "driver.cuda_v12.api", "driver.cuda_v12.nvidia_550",
                                         "driver.cuda_v12.nvidia_570"});
 }
+
+TEST_CASE("rules: loaded without compiling log-line regexes, every key is still checked and matches are the same") {
+  auto compiled = load_rules(VGPU_RULES_DIR);
+  auto deferred = load_rules(VGPU_RULES_DIR, RuleLoadOptions{.compile_log_patterns = false});
+  REQUIRE(compiled.ok());
+  REQUIRE(deferred.ok());
+  size_t regexes = 0;
+  for (const LogLine& l : deferred->log_lines)
+    if (l.match == LogLine::Match::regex) {
+      ++regexes;
+      CHECK_FALSE(l.re);
+      CHECK(l.deferred);
+    }
+  CHECK(regexes > 0);
+  for (const char* line : {
+           "E load_backend: failed to load /x/cuda_v13/libggml-cuda.so: libcuda.so.1: cannot open shared object file: No such file or directory",
+           "ggml_cuda_init: failed to initialize CUDA: CUDA driver version is insufficient for CUDA runtime version",
+           "./app: symbol lookup error: /x/libggml-cuda.so: undefined symbol: cudaFoo, version libcudart.so.12",
+           "looking for compatible GPUs", "nothing to see"}) {
+    auto a = compiled->match_log_line(line), b = deferred->match_log_line(line);
+    REQUIRE(a.size() == b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      CHECK(a[i]->id == b[i]->id);
+      std::map<std::string, std::string> va, vb;
+      a[i]->matches(line, &va), b[i]->matches(line, &vb);
+      CHECK(va == vb);
+    }
+  }
+  // A bad regex is still refused by a compiling load, and matches nothing in a deferred one.
+  const std::string bad = "schema = 1\n[[log_line]]\nid = \"l.bad\"\neras = [\"A\"]\nmatch = \"regex\"\npattern = \"(\"\n"
+                          "severity = \"info\"\nmeaning = \"m\"\ncauses = [\"c\"]\nfix = \"f\"\nsource = \"s\"\n";
+  CHECK(load_error("bad_regex_compiled", {{"eras.toml", kEras}, {"l.toml", bad}}).find("bad regex") != std::string::npos);
+  fs::path dir = fs::path(VGPU_TEST_TMP) / "rules" / "bad_regex_compiled";
+  auto lazy = load_rules(dir.string(), RuleLoadOptions{.compile_log_patterns = false});
+  REQUIRE(lazy.ok());
+  CHECK(lazy->match_log_line("(").empty());
+}

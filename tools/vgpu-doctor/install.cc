@@ -76,7 +76,8 @@ Result<Install> discover_install(const CheckOptions& o, const char* argv0) {
     break;
   }
   if (in.rules_dir.empty()) return Error{"no rules directory (looked for --rules-dir, " + here + "/../share/vgpu/rules)"};
-  auto rules = load_rules(in.rules_dir);
+  // The doctor never matches log lines: their regexes are not compiled (every key is still checked).
+  auto rules = load_rules(in.rules_dir, RuleLoadOptions{.compile_log_patterns = false});
   if (!rules) return Error{"rules: " + rules.error().message};
   in.rules = std::move(rules.value());
 
