@@ -317,15 +317,18 @@ void Tracer::on_entry(pid_t tid) {
   pid_t tgid = th.tgid;
   auto cwd = [&] { return readlink_str("/proc/" + std::to_string(tid) + "/cwd"); };
   switch (p.nr) {
-    case SYS_open:
-      p.path = join_path(cwd(), read_string(tid, a[0]));
+    case SYS_open: {
+      std::string name = read_string(tid, a[0]);
+      p.path = !name.empty() && name[0] == '/' ? name : join_path(cwd(), name);
       p.directory = (a[1] & O_DIRECTORY) != 0;
       break;
+    }
     case SYS_openat: {
       std::string name = read_string(tid, a[1]);
       int dirfd = static_cast<int>(a[0]);
-      std::string dir = dirfd == AT_FDCWD ? cwd() : readlink_str("/proc/" + std::to_string(tid) + "/fd/" + std::to_string(dirfd));
-      p.path = join_path(dir, name);
+      // The directory only matters for a relative name (ld.so and ggml open absolute paths).
+      if (!name.empty() && name[0] == '/') p.path = name;
+      else p.path = join_path(dirfd == AT_FDCWD ? cwd() : readlink_str("/proc/" + std::to_string(tid) + "/fd/" + std::to_string(dirfd)), name);
       p.directory = (a[2] & O_DIRECTORY) != 0;
       break;
     }
@@ -360,9 +363,17 @@ void Tracer::on_entry(pid_t tid) {
 
 void Tracer::on_seccomp(pid_t tid) {
   on_entry(tid);
-  // See the result: run to the syscall-exit stop, then on at full speed (the seccomp filter stops us
-  // again only on what matters).
-  ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr);
+  // Where the result matters (an open's descriptor, an mmap's address), run to the syscall-exit stop;
+  // a write or an munmap was dealt with at entry. Then on at full speed: the seccomp filter stops the
+  // tracee again only on what matters.
+  Thread& th = threads_[tid];
+  long nr = th.pending.nr;
+  if (nr == SYS_open || nr == SYS_openat || nr == SYS_mmap || nr == SYS_execve || nr == SYS_execveat) {
+    ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr);
+  } else {
+    th.in_syscall = false;
+    ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+  }
 }
 
 void Tracer::on_syscall_exit(pid_t tid) {
@@ -388,8 +399,7 @@ void Tracer::on_syscall_exit(pid_t tid) {
       lib.first_ms = at;
       lib.stack = p.stack;
       if (ret >= 0) {
-        char real[PATH_MAX];
-        lib.resolved = ::realpath(p.path.c_str(), real) ? real : p.path;
+        // `resolved` is filled once per path when the trace ends (resolve_paths), not at every stop.
         lib.outcome = "opened, not mapped";
       } else {
         lib.outcome = "not found";
@@ -682,6 +692,22 @@ void Tracer::detach_all() {
     if (r_.processes[st.index].end_ms < 0) end_process(tgid, end);
 }
 
+// The file each opened library path is (symlinks followed), once per path, after the trace: realpath
+// makes a system call per path component, too many to make while the tracee waits.
+void resolve_paths(TraceResult& r) {
+  std::map<std::string, std::string> seen;
+  for (Process& p : r.processes)
+    for (Library& l : p.libraries) {
+      if (l.outcome == "not found" || l.outcome.rfind("open failed", 0) == 0) continue;
+      auto it = seen.find(l.path);
+      if (it == seen.end()) {
+        char real[PATH_MAX];
+        it = seen.emplace(l.path, ::realpath(l.path.c_str(), real) ? std::string(real) : l.path).first;
+      }
+      l.resolved = it->second;
+    }
+}
+
 // seccomp-BPF: trace (stop) on the calls that matter, allow the rest.
 int install_filter() {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -745,6 +771,7 @@ TraceResult attach_traced(pid_t pid, const TraceOptions& options, const volatile
   // Stop each thread once so that it resumes in syscall-tracing mode.
   for (pid_t t : attached) ptrace(PTRACE_INTERRUPT, t, nullptr, nullptr);
   tr.run_attached();
+  resolve_paths(r);
   r.exit_status = r.processes.empty() || !r.processes.front().exited ? 0 : r.exit_status;
   return r;
 }
@@ -810,6 +837,7 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
   Tracer t(options, r);
   t.run(child);
   g_root = 0;
+  resolve_paths(r);
   int err = 0;
   if (read(report[0], &err, sizeof err) == sizeof err && err)
     r.error = "cannot run " + argv[0] + ": " + std::strerror(err);
