@@ -215,7 +215,7 @@ struct Explained {
 
 // Why a library did not load, in order of evidence: the process's own words (a line naming the file,
 // explained by a [[log_line]] rule when one matches), then what the outcome itself says.
-Explained explain(const Library& lib, const Process& p, const RuleSet* rules, bool model_checked = false) {
+Explained explain(const Library& lib, const Process& p, const RuleSet* rules) {
   Explained e;
   std::string name = base_name(lib.path);
   for (const std::string& line : p.lines) {
@@ -233,7 +233,7 @@ Explained explain(const Library& lib, const Process& p, const RuleSet* rules, bo
     return e;
   }
   if (lib.outcome == "not found") e.reason = "no such file";
-  else if (lib.outcome == "mapped, then unmapped" && !model_checked) {
+  else if (lib.outcome == "mapped, then unmapped") {
     // ld.so's own link map: an object that never entered it failed while being mapped (a dependency);
     // one that entered and left was either closed or failed relocation (a symbol, a version), which
     // the loader model run in the process's context tells apart.
@@ -246,10 +246,7 @@ Explained explain(const Library& lib, const Process& p, const RuleSet* rules, bo
       return e;
     }
     e.reason = "mapped, then unmapped: a dlopen that failed, or a dlclose; the process printed nothing about it";
-  } else if (lib.outcome == "mapped, then unmapped")
-    e.reason = "mapped, then unmapped: a dlopen that failed on a dependency or a versioned symbol, or a dlclose "
-               "(ggml unloads the CPU variants it does not pick); the process printed nothing about it";
-  else if (lib.outcome == "opened, not mapped")
+  } else if (lib.outcome == "opened, not mapped")
     e.reason = "opened but never mapped: not a loadable object for this process (wrong class or machine, or only read)";
   else e.reason = lib.outcome;
   return e;

@@ -97,6 +97,32 @@ std::vector<std::string> unwind(pid_t tid) {
   return frames;
 }
 
+// A pid field of /proc/<pid>/status ("Tgid:", "PPid:"); 0 when absent.
+pid_t status_pid(pid_t pid, const char* key) {
+  std::istringstream status(read_file("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind(key, 0) == 0) return static_cast<pid_t>(std::atoi(line.c_str() + std::strlen(key)));
+  return 0;
+}
+
+// The variables of /proc/<pid>/environ that matter to loading and discovery.
+std::map<std::string, std::string> environ_that_matters(pid_t pid) {
+  std::map<std::string, std::string> env;
+  for (const std::string& kv : split_nul(read_file("/proc/" + std::to_string(pid) + "/environ"))) {
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos && env_matters(kv.substr(0, eq))) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+// The image a process runs now: argv, program, current directory.
+void read_image(pid_t pid, Process& p) {
+  std::string base = "/proc/" + std::to_string(pid);
+  p.argv = split_nul(read_file(base + "/cmdline"));
+  p.exe = readlink_str(base + "/exe");
+  p.cwd = readlink_str(base + "/cwd");
+}
+
 // A NUL-terminated string from the tracee's memory (at most PATH_MAX bytes).
 std::string read_string(pid_t pid, unsigned long addr) {
   std::string out;
@@ -193,8 +219,7 @@ class Tracer {
  private:
   Process& proc(pid_t tgid) { return r_.processes[procs_.at(tgid).index]; }
   void add_process(pid_t tgid, pid_t ppid);
-  void on_exec(pid_t tid, unsigned long former);
-  void on_new_task(pid_t parent_tid, pid_t child);
+  void on_exec(pid_t tid);
   void ensure_task(pid_t tid);
   void on_entry(pid_t tid);
   void on_seccomp(pid_t tid);
@@ -237,14 +262,13 @@ void Tracer::add_process(pid_t tgid, pid_t ppid) {
   procs_[tgid] = std::move(st);
 }
 
-void Tracer::on_exec(pid_t tid, unsigned long former) {
-  // After an exec by a non-leader thread, the kernel reports it under the leader's id (former = the
-  // thread that called exec): every other thread of the group is gone.
+void Tracer::on_exec(pid_t tid) {
+  // After an exec by a non-leader thread, the kernel reports it under the leader's id: every other
+  // thread of the group, the one that called exec included, is gone.
   pid_t tgid = tid;
   for (auto it = threads_.begin(); it != threads_.end();)
     if (it->second.tgid == tgid && it->first != tid) it = threads_.erase(it);
     else ++it;
-  (void)former;
   threads_[tid].tgid = tgid;
   threads_[tid].in_syscall = false;
   ProcState& st = procs_[tgid];
@@ -252,15 +276,9 @@ void Tracer::on_exec(pid_t tid, unsigned long former) {
   // The old image's libraries are gone with it: what was mapped stays "loaded" (it was, until exec).
   st.maps.clear();
   std::string base = "/proc/" + std::to_string(tgid);
-  p.argv = split_nul(read_file(base + "/cmdline"));
+  read_image(tgid, p);
   p.images.push_back(p.argv);
-  p.exe = readlink_str(base + "/exe");
-  p.cwd = readlink_str(base + "/cwd");
-  std::map<std::string, std::string> env;
-  for (const std::string& kv : split_nul(read_file(base + "/environ"))) {
-    size_t eq = kv.find('=');
-    if (eq != std::string::npos && env_matters(kv.substr(0, eq))) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  std::map<std::string, std::string> env = environ_that_matters(tgid);
   // What changed from the parent's environment (for the first image) or from the previous image.
   std::map<std::string, std::string> before;
   if (p.execs == 0) {
@@ -286,23 +304,14 @@ void Tracer::on_exec(pid_t tid, unsigned long former) {
   st.fds = std::move(fds);
 }
 
-void Tracer::on_new_task(pid_t parent_tid, pid_t child) {
-  (void)parent_tid;
-  ensure_task(child);
-}
-
 // A task seen for the first time, by its fork/clone event or by a stop of its own (which can come
 // first): thread or process, and whose child, the kernel says in /proc/<tid>/status (Tgid, PPid).
 void Tracer::ensure_task(pid_t tid) {
   if (threads_.count(tid) && threads_[tid].tgid) return;
-  pid_t tgid = tid, ppid = 0;
-  std::istringstream status(read_file("/proc/" + std::to_string(tid) + "/status"));
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("Tgid:", 0) == 0) tgid = static_cast<pid_t>(std::atoi(line.c_str() + 5));
-    if (line.rfind("PPid:", 0) == 0) ppid = static_cast<pid_t>(std::atoi(line.c_str() + 5));
-  }
+  pid_t tgid = status_pid(tid, "Tgid:");
+  if (!tgid) tgid = tid;
   threads_[tid].tgid = tgid;
-  if (!procs_.count(tgid)) add_process(tgid, ppid);
+  if (!procs_.count(tgid)) add_process(tgid, status_pid(tid, "PPid:"));
 }
 
 void Tracer::on_entry(pid_t tid) {
@@ -559,7 +568,6 @@ void Tracer::run(pid_t root_pid) {
 }
 
 void Tracer::run_attached() {
-  bool root_done = false;
   while (true) {
     int status = 0;
     if (stop_ && *stop_) {
@@ -573,7 +581,6 @@ void Tracer::run_attached() {
     }
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
       on_exit(tid, status);
-      if (tid == root) root_done = true;
       continue;
     }
     if (!WIFSTOPPED(status)) continue;
@@ -589,11 +596,10 @@ void Tracer::run_attached() {
       case PTRACE_EVENT_VFORK:
       case PTRACE_EVENT_CLONE:
         ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg);
-        on_new_task(tid, static_cast<pid_t>(msg));
+        ensure_task(static_cast<pid_t>(msg));
         break;
       case PTRACE_EVENT_EXEC:
-        ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg);
-        on_exec(tid, msg);
+        on_exec(tid);
         break;
       case PTRACE_EVENT_STOP:
         // A group-stop (SIGSTOP, SIGTSTP, ...): stay stopped as untraced, until SIGCONT.
@@ -626,26 +632,18 @@ void Tracer::run_attached() {
     }
     ptrace(resume_, tid, nullptr, nullptr);
   }
-  (void)root_done;
   double end = now_ms() - t0_;
   for (auto& [tgid, st] : procs_)
     if (r_.processes[st.index].end_ms < 0) end_process(tgid, end);
 }
 
 void Tracer::add_attached(pid_t tgid, const std::vector<pid_t>& tids) {
-  add_process(tgid, 0);
+  add_process(tgid, status_pid(tgid, "PPid:"));
   Process& p = proc(tgid);
   std::string base = "/proc/" + std::to_string(tgid);
-  p.argv = split_nul(read_file(base + "/cmdline"));
-  p.exe = readlink_str(base + "/exe");
-  p.cwd = readlink_str(base + "/cwd");
-  std::istringstream status(read_file(base + "/status"));
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("PPid:", 0) == 0) p.ppid = static_cast<pid_t>(std::atoi(line.c_str() + 5));
-  for (const std::string& kv : split_nul(read_file(base + "/environ"))) {
-    size_t eq = kv.find('=');
-    if (eq != std::string::npos && env_matters(kv.substr(0, eq))) p.env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  read_image(tgid, p);
+  p.images.push_back(p.argv);
+  p.env = environ_that_matters(tgid);
   // What it has open now, so that a later mmap of an already-open library is recognised.
   for (const auto& fd : std::filesystem::directory_iterator(base + "/fd", std::filesystem::directory_options::skip_permission_denied)) {
     int n = std::atoi(fd.path().filename().c_str());

@@ -29,7 +29,6 @@ struct Library {
   int error = 0;             // errno of a failed open
   double first_ms = 0;       // since the trace started
   std::vector<std::string> stack;  // --stacks: the call stack at the open, innermost first ("dlopen+0x4a")
-  std::string reason;        // why, when it failed (filled by the report from the process's own words)
 };
 
 // What the dynamic linker itself says: its link map after each change (r_debug, read at the
