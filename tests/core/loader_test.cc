@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "ld_cache.h"
+#include "host_loader.h"
 #include "ld_diagnostics.h"
 #include "loader.h"
 #include "loader_check.h"
@@ -60,34 +60,12 @@ std::map<std::string, std::string> real_resolution(const fs::path& lib, const st
   return r->paths;
 }
 
-LoaderPlatform platform() {
-  auto diag = query_ld_diagnostics(kLdSo);
-  REQUIRE(diag.ok());
-  LoaderPlatform p;
-  p.platform = diag->platform;
-  p.lib = diag->lib;
-  p.hwcaps_subdirs = diag->hwcaps_subdirs;
-  p.search_subdirs = diag->search_subdirs;
-  p.system_dirs = diag->system_dirs;
-  p.rtld = kLdSo;
-  return p;
-}
-
-LoaderContext context(const std::string& ld_library_path, const fs::path& cwd) {
-  LoaderContext c;
-  c.ld_library_path = ld_library_path;
-  c.cwd = cwd.string();
-  auto diag = query_ld_diagnostics(kLdSo);
-  REQUIRE(diag.ok());
-  LdCacheHost host = ld_cache_host(diag.value());
-  auto cache = std::make_shared<Result<LdCache>>(read_ld_cache("/etc/ld.so.cache"));
-  c.cache_lookup = [cache, host](const std::string& soname) -> std::optional<std::string> {
-    if (!cache->ok()) return std::nullopt;
-    const LdCacheEntry* e = ld_cache_lookup(cache->value(), soname, host);
-    if (!e) return std::nullopt;
-    return e->value;
-  };
-  return c;
+// vgpu-doctor's own model of this machine's loader (core/host_loader: its --list-diagnostics, its
+// search subdirectories, /etc/ld.so.cache) for a process with `ld_library_path` running in `cwd`.
+LoaderModel model(const std::string& ld_library_path, const fs::path& cwd) {
+  auto m = host_loader(ld_library_path, cwd.string());
+  REQUIRE(m.ok());
+  return std::move(m.value());
 }
 
 // The model's answer for every object the load brought in, by DT_NEEDED name.
@@ -99,7 +77,7 @@ std::map<std::string, std::string> model_resolution(LoaderModel& m) {
 }
 
 void compare(const fs::path& lib, const std::string& ld_library_path, const fs::path& cwd) {
-  LoaderModel m(platform(), context(ld_library_path, cwd));
+  LoaderModel m = model(ld_library_path, cwd);
   Resolution top = m.load(lib.string(), nullptr);
   REQUIRE(top.found);
   auto model = model_resolution(m);
@@ -128,7 +106,7 @@ TEST_CASE("loader: RUNPATH $ORIGIN finds a sibling directory") {
   fs::path d = scratch("origin");
   build_lib(d / "sub", "beta", {});
   build_lib(d, "alpha", {"beta"}, "-Wl,--enable-new-dtags -Wl,-rpath,'$ORIGIN/sub'");
-  LoaderModel m(platform(), context("", d));
+  LoaderModel m = model("", d);
   Resolution top = m.load((d / "libalpha.so").string(), nullptr);
   REQUIRE(top.found);
   const Resolution& r = top.object->deps.at(0);
@@ -141,7 +119,7 @@ TEST_CASE("loader: an empty RUNPATH entry is the current directory") {
   fs::path d = scratch("empty-entry");
   build_lib(d / "cwd", "beta", {});
   build_lib(d / "lib", "alpha", {"beta"}, "-Wl,--enable-new-dtags -Wl,-rpath,'$ORIGIN:'");
-  LoaderModel m(platform(), context("", d / "cwd"));
+  LoaderModel m = model("", d / "cwd");
   Resolution top = m.load((d / "lib/libalpha.so").string(), nullptr);
   REQUIRE(top.found);
   const Resolution& b = top.object->deps.at(0);
@@ -163,7 +141,7 @@ TEST_CASE("loader: LD_LIBRARY_PATH comes before RUNPATH; RPATH is ignored when R
   compare(d / "libalpha.so", (d / "env").string(), d);
   compare(d / "libalpha.so", "", d);
   compare(d / "librho.so", (d / "env").string(), d);  // RPATH (no RUNPATH) beats LD_LIBRARY_PATH
-  LoaderModel m(platform(), context((d / "env").string(), d));
+  LoaderModel m = model((d / "env").string(), d);
   Resolution top = m.load((d / "libalpha.so").string(), nullptr);
   CHECK(top.object->deps.at(0).how == "LD_LIBRARY_PATH");
 }
@@ -174,7 +152,7 @@ TEST_CASE("loader: RUNPATH applies to direct dependencies only; the chain's RPAT
   build_lib(d / "mid", "beta", {"gamma"});
   build_lib(d, "alpha", {"beta"}, "-Wl,--enable-new-dtags -Wl,-rpath,'$ORIGIN/mid:$ORIGIN/deep'");
   build_lib(d, "rho", {"beta"}, "-Wl,--disable-new-dtags -Wl,-rpath,'$ORIGIN/mid:$ORIGIN/deep'");
-  LoaderModel m(platform(), context("", d));
+  LoaderModel m = model("", d);
   m.load((d / "libalpha.so").string(), nullptr);
   auto res = model_resolution(m);
   CHECK(res["libgamma.so"] == "not found");  // libb's own search has no RUNPATH of liba to use
@@ -185,7 +163,7 @@ TEST_CASE("loader: RUNPATH applies to direct dependencies only; the chain's RPAT
 TEST_CASE("loader: not found lists every place tried, in order") {
   fs::path d = scratch("missing");
   build_lib(d, "alpha", {"nowhere"}, "-Wl,--enable-new-dtags -Wl,-rpath,'$ORIGIN/x'");
-  LoaderModel m(platform(), context((d / "env").string(), d));
+  LoaderModel m = model((d / "env").string(), d);
   Resolution top = m.load((d / "libalpha.so").string(), nullptr);
   const Resolution& r = top.object->deps.at(0);
   CHECK_FALSE(r.found);
@@ -202,14 +180,15 @@ TEST_CASE("loader: not found lists every place tried, in order") {
 }
 
 TEST_CASE("loader: a glibc-hwcaps subdirectory the loader supports is preferred") {
-  LoaderPlatform p = platform();
-  if (p.hwcaps_subdirs.empty()) return;  // this CPU has none: nothing to prefer
+  auto diag = query_ld_diagnostics();
+  REQUIRE(diag.ok());
+  if (diag->hwcaps_subdirs.empty()) return;  // this CPU has none: nothing to prefer
   fs::path d = scratch("hwcaps");
   build_lib(d / "dir", "beta", {});
-  build_lib(d / "dir/glibc-hwcaps" / p.hwcaps_subdirs.back(), "beta", {});
+  build_lib(d / "dir/glibc-hwcaps" / diag->hwcaps_subdirs.back(), "beta", {});
   build_lib(d, "alpha", {"beta"});
   compare(d / "libalpha.so", (d / "dir").string(), d);
-  LoaderModel m(p, context((d / "dir").string(), d));
+  LoaderModel m = model((d / "dir").string(), d);
   Resolution top = m.load((d / "libalpha.so").string(), nullptr);
   CHECK(top.object->deps.at(0).path.find("glibc-hwcaps") != std::string::npos);
 }
@@ -323,7 +302,7 @@ TEST_CASE("loader: generated layouts resolve as ld.so resolves them") {
     build_layout(l, root);
     fs::path top = root / l.libs[0].dir / "libg0.so";
     INFO("seed " << seed << ", layout " << i << " in " << root << ", LD_LIBRARY_PATH=" << l.ld_library_path << ", cwd " << l.cwd);
-    LoaderModel m(platform(), context(l.ld_library_path, l.cwd));
+    LoaderModel m = model(l.ld_library_path, l.cwd);
     Resolution r = m.load(top.string(), nullptr);
     REQUIRE(r.found);
     bool model_fatal = false, model_missing = false;

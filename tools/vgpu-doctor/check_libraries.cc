@@ -160,9 +160,7 @@ void check_libraries(const Install& in, Report& r) {
   static const Result<std::string> rtld = program_interpreter("/proc/self/exe");
   if (rtld)
     for (Backend& b : backends) {
-      std::vector<std::string> envv;
-      for (const auto& [k, v] : b.env) envv.push_back(k + "=" + v);
-      if (auto p = PendingLdSoList::start(rtld.value(), b.lib, envv, "/")) b.real.emplace(std::move(p.value()));
+      if (auto p = PendingLdSoList::start(rtld.value(), b.lib, env_list(b.env), "/")) b.real.emplace(std::move(p.value()));
     }
   for (Backend& b : backends) check_backend(in, b, r);
 

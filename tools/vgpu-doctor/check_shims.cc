@@ -84,7 +84,7 @@ ShimsCheck ShimsCheck::start(const Install& in, const std::string& smi) {
     env["VGPU_SYSFS_ROOT"] = in.sysfs_root;
     ChildOptions co;
     co.inherit_env = false;
-    for (const auto& [k, v] : env) co.env.push_back(k + "=" + v);
+    co.env = env_list(env);
     co.cwd = "/";
     co.merge_stderr = true;
     co.timeout_ms = 30000;  // Ollama gives a discovery runner 30 s

@@ -4,9 +4,9 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "checks.h"
+#include "tool_paths.h"
 
 namespace vgpu::doctor {
 
@@ -55,8 +55,8 @@ int run_check(const CheckOptions& o, const char* argv0) {
   for (const auto& d : in->backend_dirs) dirs += (dirs.empty() ? "" : ", ") + d;
   r.facts["install"]["backend_dirs"] = dirs.empty() ? "(none)" : dirs;
   std::error_code ec;
-  std::filesystem::path smi = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path() / "vgpu-smi";
-  ShimsCheck shims = ShimsCheck::start(*in, !ec && std::filesystem::exists(smi, ec) ? smi.string() : "");
+  std::filesystem::path smi = std::filesystem::path(executable_dir(argv0)) / "vgpu-smi";
+  ShimsCheck shims = ShimsCheck::start(*in, std::filesystem::exists(smi, ec) ? smi.string() : "");
   check_links(*in, r);
   check_libraries(*in, r);
   check_env(*in, r);
@@ -66,15 +66,9 @@ int run_check(const CheckOptions& o, const char* argv0) {
   std::string text = o.format == "json"       ? render_json(r)
                      : o.format == "markdown" ? render_markdown(r)
                                               : render_text(r, {o.output.empty() && want_color(1), o.verbose});
-  if (o.output.empty()) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-  } else {
-    std::ofstream out(o.output);
-    out << text;
-    if (!out) {
-      std::fprintf(stderr, "vgpu-doctor: cannot write %s\n", o.output.c_str());
-      return 3;
-    }
+  if (!write_report(text, o.output, stdout)) {
+    std::fprintf(stderr, "vgpu-doctor: cannot write %s\n", o.output.empty() ? "the report" : o.output.c_str());
+    return 3;
   }
   return r.exit_code();
 }

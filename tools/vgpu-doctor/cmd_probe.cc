@@ -8,6 +8,7 @@
 
 #include "child.h"
 #include "elf_file.h"
+#include "tool_paths.h"
 
 namespace vgpu::doctor {
 namespace fs = std::filesystem;
@@ -15,9 +16,8 @@ namespace {
 
 std::string runner_path(const char* argv0) {
   std::error_code ec;
-  fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) self = fs::absolute(argv0, ec);
-  for (const fs::path& p : {self.parent_path() / "../libexec/vgpu/ggml-runner", self.parent_path() / "ggml-runner"})
+  fs::path dir = executable_dir(argv0);
+  for (const fs::path& p : {dir / "../libexec/vgpu/ggml-runner", dir / "ggml-runner"})
     if (fs::exists(p, ec)) return fs::weakly_canonical(p, ec).string();
   return "";
 }
@@ -55,7 +55,7 @@ int run_probe(const CheckOptions& o, const char* argv0) {
     auto env = runner_environment(*in, dir, RunnerEnv::Phase::model);
     ChildOptions co;
     co.inherit_env = false;
-    for (const auto& [k, v] : env) co.env.push_back(k + "=" + v);
+    co.env = env_list(env);
     co.cwd = "/";
     co.merge_stderr = true;
     auto run = run_child({runner, in->lib_ollama, in->lib_ollama + "/" + dir}, co);

@@ -14,17 +14,11 @@
 #include "ld_cache.h"
 #include "ld_diagnostics.h"
 #include "rule_eval.h"
+#include "tool_paths.h"
 
 namespace vgpu::doctor {
 namespace fs = std::filesystem;
 namespace {
-
-std::string self_dir(const char* argv0) {
-  std::error_code ec;
-  fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) p = fs::absolute(argv0, ec);
-  return p.parent_path().string();
-}
 
 std::string find_on_path(const std::string& name) {
   const char* path = std::getenv("PATH");
@@ -67,14 +61,10 @@ Result<std::string> query_ollama_version(const std::string& exe) {
 Result<Install> discover_install(const CheckOptions& o, const char* argv0) {
   Install in;
   std::error_code ec;
-  std::string here = self_dir(argv0);
+  std::string here = executable_dir(argv0);
 
   // Rules: --rules-dir, else the installed copy beside the tool, else the source tree it was built from.
-  for (const std::string& d : {o.rules_dir, here + "/../share/vgpu/rules", std::string(VGPU_SOURCE_RULES_DIR)}) {
-    if (d.empty() || !fs::is_directory(d, ec)) continue;
-    in.rules_dir = fs::weakly_canonical(d, ec).string();
-    break;
-  }
+  in.rules_dir = find_rules_dir(o.rules_dir, here, VGPU_SOURCE_RULES_DIR);
   if (in.rules_dir.empty()) return Error{"no rules directory (looked for --rules-dir, " + here + "/../share/vgpu/rules)"};
   // The doctor never matches log lines: their regexes are not compiled (every key is still checked).
   auto rules = load_rules(in.rules_dir, RuleLoadOptions{.compile_log_patterns = false});
@@ -209,6 +199,12 @@ EvalContext eval_context(const Install& in) {
 }  // namespace vgpu::doctor
 
 namespace vgpu::doctor {
+
+std::vector<std::string> env_list(const std::map<std::string, std::string>& env) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
 
 std::map<std::string, std::string> runner_environment(const Install& in, const std::string& backend_dir,
                                                       RunnerEnv::Phase phase) {

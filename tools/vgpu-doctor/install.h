@@ -54,6 +54,9 @@ EvalContext eval_context(const Install& in);
 // `phase`: discovery (who loads libcuda.so.1 and NVML to find devices: era A's server itself) or model
 // (who loads the ggml backends: era A's model runners, B's and C's discovery runners too, whose model
 // and discovery steps are the same).
+// "NAME=value" strings, as a child's environment is given (ChildOptions::env).
+std::vector<std::string> env_list(const std::map<std::string, std::string>& env);
+
 std::map<std::string, std::string> runner_environment(const Install& in, const std::string& backend_dir,
                                                       RunnerEnv::Phase phase = RunnerEnv::Phase::discovery);
 

@@ -44,6 +44,14 @@ std::string normalize_bus_id(const std::string& s) {
   return l;
 }
 
+// "GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", as CUDA and NVML print a device's 16-byte UUID.
+std::string uuid_string(const unsigned char* b) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
+                b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  return buf;
+}
+
 template <class F>
 F sym(void* lib, const char* name) {
   return reinterpret_cast<F>(dlsym(lib, name));
@@ -81,10 +89,7 @@ bool cuda_devices(void* lib, std::vector<Device>& out, int& driver_version, std:
     dev.name = buf;
     CUuuid u{};
     uuid(&u, d);
-    const auto* b = reinterpret_cast<const unsigned char*>(u.bytes);
-    std::snprintf(buf, sizeof buf, "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                  b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-    dev.uuid = buf;
+    dev.uuid = uuid_string(reinterpret_cast<const unsigned char*>(u.bytes));
     size_t total = 0;
     mem(&total, d);
     dev.total = total;
@@ -180,12 +185,8 @@ bool runtime_devices(void* lib, Runtime& rt) {
       return true;
     }
     dev.name = std::string(reinterpret_cast<const char*>(prop), strnlen(reinterpret_cast<const char*>(prop), 256));
-    const unsigned char* b = prop + 256;
+    dev.uuid = uuid_string(prop + 256);
     char buf[256] = {};
-    std::snprintf(buf, sizeof buf, "GPU-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                  b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-    dev.uuid = buf;
-    std::memset(buf, 0, sizeof buf);
     bus(buf, sizeof buf, i);
     dev.pci = buf;
     attr(&dev.major, 75, i);  // cudaDevAttrComputeCapabilityMajor

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <set>
 #include <sstream>
@@ -20,6 +19,7 @@
 #include "elf_file.h"
 #include "host_loader.h"
 #include "rules.h"
+#include "tool_paths.h"
 #include "tracer.h"
 
 using namespace vgpu;
@@ -542,13 +542,6 @@ std::string render_chrome(const TraceResult& r) {
   return json{{"traceEvents", events}, {"displayTimeUnit", "ms"}}.dump() + "\n";
 }
 
-std::string self_dir(const char* argv0) {
-  char buf[4096];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  std::string p = n > 0 ? std::string(buf, static_cast<size_t>(n)) : argv0;
-  return p.substr(0, p.rfind('/'));
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -563,18 +556,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   RuleSet rules;
-  bool have_rules = false;
-  std::string here = self_dir(argv[0]);
-  for (const std::string& d : {o.rules_dir, here + "/../share/vgpu/rules", std::string(VGPU_SOURCE_RULES_DIR)}) {
-    if (d.empty() || access(d.c_str(), R_OK) != 0) continue;
-    auto loaded = load_rules(d);
+  std::string rules_dir = find_rules_dir(o.rules_dir, executable_dir(argv[0]), VGPU_SOURCE_RULES_DIR);
+  bool have_rules = !rules_dir.empty();
+  if (have_rules) {
+    auto loaded = load_rules(rules_dir);
     if (!loaded) {
       std::fprintf(stderr, "vgpu-trace: rules: %s\n", loaded.error().message.c_str());
       return 125;
     }
     rules = std::move(loaded.value());
-    have_rules = true;
-    break;
   }
   // The terminal's Ctrl-C reaches the command itself (same process group); the tracer waits for it to
   // end and then reports. SIGTERM or SIGHUP sent to the tracer alone is forwarded to the command.
@@ -613,15 +603,9 @@ int main(int argc, char** argv) {
   std::string text = o.format == "json"     ? render_json(r, findings, disc)
                      : o.format == "chrome" ? render_chrome(r)
                                             : render_text(r, findings, disc, o.format == "markdown");
-  if (o.output.empty()) {
-    std::fputs(text.c_str(), stderr);
-  } else {
-    std::ofstream out(o.output);
-    out << text;
-    if (!out) {
-      std::fprintf(stderr, "vgpu-trace: cannot write %s\n", o.output.c_str());
-      return 125;
-    }
+  if (!write_report(text, o.output, stderr)) {
+    std::fprintf(stderr, "vgpu-trace: cannot write %s\n", o.output.empty() ? "the report" : o.output.c_str());
+    return 125;
   }
   if (!r.error.empty()) std::fprintf(stderr, "vgpu-trace: %s\n", r.error.c_str());
   return r.error.empty() || !r.processes.empty() ? r.exit_status : 125;
