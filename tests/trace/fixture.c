@@ -7,6 +7,10 @@
 //   vfork              vfork, then exec /bin/true; the parent prints the status
 //   dlopen PATH...     dlopen each (RTLD_NOW); dlerror to stderr on failure
 //   hello              prints "hello"
+//   listdir DIR        opens DIR without O_DIRECTORY (as Go's os.ReadDir does), reads it with
+//                      getdents64 to the end, prints how many names it had
+//   exec-missing PATH  execv(PATH) fails; prints the error, exits 3
+//   openat2 PATH       opens PATH with openat2 and leaves it open; prints "opened"
 //   timed-threads N    waits 300 ms (time to attach), then does `threads N` and prints its own
 //                      elapsed time, "elapsed_us U" (bench/trace.sh's attach-mode figure)
 // Installed as ROOT/bin/ollama (a link), it stands in for an era-B Ollama (0.12.4-0.24):
@@ -15,8 +19,10 @@
 //   ollama runner ...  runs $VGPU_TEST_RUNNER (ggml-runner) on lib and the dir, as the real runner
 //                      loads ggml in-process
 //   loop N             N times: fork, exec "hello", wait, sleep 50 ms; then "loop done" (to attach to)
+//   dlopen-loop N PATH N times: dlopen PATH, dlclose it, sleep 50 ms; then "dlopen-loop done: K of N"
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -196,6 +202,44 @@ int main(int argc, char** argv) {
     waitpid(pid, &st, 0);
     printf("vfork child exited %d\n", WEXITSTATUS(st));
     return 0;
+  }
+  if (!strcmp(mode, "listdir") && argc > 2) {
+    int fd = open(argv[2], O_RDONLY | O_CLOEXEC), names = 0;
+    if (fd < 0) return 1;
+    char buf[4096];
+    for (long n; (n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0;)
+      for (long off = 0; off < n;) {
+        unsigned short reclen;
+        memcpy(&reclen, buf + off + 16, 2);
+        const char* name = buf + off + 19;
+        names += strcmp(name, ".") && strcmp(name, "..");
+        off += reclen;
+      }
+    close(fd);
+    printf("%d names\n", names);
+    return 0;
+  }
+  if (!strcmp(mode, "exec-missing") && argc > 2) {
+    char* args[] = {argv[2], NULL};
+    execv(argv[2], args);
+    printf("exec failed: %s\n", strerror(errno));
+    return 3;
+  }
+  if (!strcmp(mode, "openat2") && argc > 2) {
+    struct { unsigned long long flags, mode, resolve; } how = {O_RDONLY | O_CLOEXEC, 0, 0};
+    long fd = syscall(SYS_openat2, AT_FDCWD, argv[2], &how, sizeof how);
+    puts(fd >= 0 ? "opened" : "openat2 failed");
+    return fd >= 0 ? 0 : 1;
+  }
+  if (!strcmp(mode, "dlopen-loop")) {
+    int n = argc > 2 ? atoi(argv[2]) : 10, ok = 0;
+    for (int i = 0; i < n && argc > 3; ++i) {
+      void* h = dlopen(argv[3], RTLD_NOW | RTLD_LOCAL);
+      if (h) ok += dlclose(h) == 0;
+      usleep(50000);
+    }
+    printf("dlopen-loop done: %d of %d\n", ok, n);
+    return ok == n ? 0 : 1;
   }
   if (!strcmp(mode, "dlopen")) {
     int failed = 0;

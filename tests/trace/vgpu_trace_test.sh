@@ -32,6 +32,7 @@ q 'len(d["processes"]) == 1 and sum(l.startswith("thread ") for l in d["processe
 echo "ok: 8 threads, 160000 system calls: one process, every line it wrote"
 same signal
 q 'd["processes"][0]["output_lines"] == ["handled"]'
+q 'd["processes"][0]["signals"] == {"SIGUSR1": 1}'
 echo "ok: a signal and its handler: delivered unchanged"
 same killed
 q 'd["exit_status"] == 143 and d["processes"][1]["exit"]["signal"] == 9 and d["processes"][0]["exit"]["signal"] == 15'
@@ -42,6 +43,20 @@ echo "ok: exec from a non-leader thread: one process, two images"
 same vfork
 q 'len(d["processes"]) == 2 and d["processes"][1]["argv"] == ["/bin/true"]'
 echo "ok: vfork + exec"
+
+# Directory listings (getdents64, also on a directory opened without O_DIRECTORY), a failed exec, openat2
+mkdir -p "$work/dir" && touch "$work/dir/libggml-a.so" "$work/dir/libggml-b.so" "$work/dir/notes.txt"
+same listdir "$work/dir"
+q 'd["processes"][0]["dirs_listed"][0]["path"] == "'"$work/dir"'" and sorted(d["processes"][0]["dirs_listed"][0]["entries"]) == ["libggml-a.so", "libggml-b.so", "notes.txt"]'
+q 'd["processes"][0]["dirs_listed"][0]["count"] == 3 and d["processes"][0]["dirs_listed"][0]["passes"] == 1'
+same exec-missing "$work/no/such/runner"
+q 'd["processes"][0]["exec_failures"][0]["path"] == "'"$work/no/such/runner"'" and d["processes"][0]["exec_failures"][0]["errno"] == 2'
+"$trace" -o "$work/report.txt" -- "$fixture" exec-missing "$work/no/such/runner" >/dev/null || true
+grep -q "exec failed: $work/no/such/runner: No such file or directory" "$work/report.txt" || fail "text report: no failed exec"
+same openat2 "$work/dir/libggml-a.so"
+q 'any(l["path"] == "'"$work/dir/libggml-a.so"'" and l["outcome"] == "opened, not mapped" for l in d["processes"][0]["libraries"])'
+q 'list(d["processes"][0]["fds"].values()) == ["'"$work/dir/libggml-a.so"'"]'
+echo "ok: a directory listed (opened without O_DIRECTORY): its names; a failed exec and why; openat2; the fd table at exit"
 
 # dlopen: success, not found, a dependency missing, a versioned symbol hidden (the seeds' bug)
 mkdir -p "$work/libs"
@@ -90,7 +105,9 @@ runner_same
 grep -q "NVIDIA H100" "$work/traced.out" || fail "the traced runner does not see the H100"
 q 'any(l["path"].endswith("cuda_v13/libggml-cuda.so") and l["outcome"] == "loaded" for l in d["processes"][0]["libraries"])'
 q 'not any(f["severity"] == "error" for f in d["findings"])'
-echo "ok: real ggml (3.22.1) with the shims: libggml-cuda.so loaded, the H100 found, output unchanged"
+# ggml's backend scan: it lists the lib dir (once per backend kind) and sees its own files there.
+q 'any(l["path"] == "'"$lib"'" and "libggml-base.so" in l["entries"] and l["passes"] >= 2 for l in d["processes"][0]["dirs_listed"])'
+echo "ok: real ggml (3.22.1) with the shims: libggml-cuda.so loaded, the H100 found, its backend dir listings seen, output unchanged"
 "$trace" --stacks -o "$work/report" --format json -- "$runner" "$lib" "$lib/cuda_v13" >/dev/null 2>&1
 q 'any(l["path"].endswith("libggml-cuda.so") and any(f.startswith("ggml_backend_load_best") for f in l.get("stack", [])) and any(f.startswith("dlopen") for f in l.get("stack", [])) for l in d["processes"][0]["libraries"])'
 echo "ok: --stacks: the open of libggml-cuda.so comes from ggml_backend_load_best -> dlopen"
@@ -144,6 +161,27 @@ rc=0; wait "$target" || rc=$?
 q 'd["processes"][0]["pid"] == '"$target"' and d["processes"][0]["exit"] is None'
 q 'sum(p["argv"][1:] == ["hello"] for p in d["processes"]) >= 3'
 echo "ok: -p attaches, follows the children started meanwhile, detaches on Ctrl-C; the process finishes correctly"
+
+# Attach mode has the loader's view too: the breakpoint set in the running process, the link map it
+# already had, then each dlopen and dlclose as ld.so reports it; the breakpoint is gone after detach.
+"$fixture" dlopen-loop 30 "$work/libs/libggml-good.so" >"$work/loop.out" &
+target=$!
+sleep 0.3
+"$trace" -p "$target" -o "$work/report" --format json &
+tracer=$!
+sleep 0.8
+kill -INT "$tracer"
+rc=0; wait "$tracer" || rc=$?
+[[ $rc == 0 ]] || fail "vgpu-trace -p (dlopen-loop): exit $rc after Ctrl-C"
+rc=0; wait "$target" || rc=$?
+[[ $rc == 0 && $(cat "$work/loop.out") == "dlopen-loop done: 30 of 30" ]] || fail "after detach: exit $rc, '$(cat "$work/loop.out")'"
+q 'd["processes"][0]["loader_view"] and any(m.endswith("/libc.so.6") for m in d["processes"][0]["link_map"])'
+q 'not any(e["path"].endswith("/libc.so.6") for e in d["processes"][0]["link_events"])'
+q 'sum(e["path"].endswith("/libggml-good.so") and e["event"] == "added" for e in d["processes"][0]["link_events"]) >= 3'
+q 'sum(e["path"].endswith("/libggml-good.so") and e["event"] == "removed" for e in d["processes"][0]["link_events"]) >= 3'
+q 'any(l["path"].endswith("/libggml-good.so") and l["outcome"] == "mapped, then unmapped" for l in d["processes"][0]["libraries"])'
+q 'not any(f["message"].startswith("libggml-good.so") for f in d["findings"])'
+echo "ok: -p: the loader view in a running process (its link map at attach, then each dlopen and dlclose), a dlclose not taken for a failure; it runs on correctly after detach"
 
 # Usage
 rc=0; "$trace" >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "no command: exit $rc, not 2"

@@ -175,12 +175,31 @@ ModelVerdict model_verdict(const Process& p, const Library& lib) {
   return it->second;
 }
 
+// What ld.so had loaded when the process opened `lib` (its link map, replayed from the events of the
+// image it was running then): the model starts from these, as the process did.
+std::vector<std::string> loaded_before(const Process& p, const Library& lib) {
+  double image = -1;
+  for (double t : p.image_ms)
+    if (t <= lib.first_ms) image = t;
+  std::set<std::string> now(p.link_map_at_start.begin(), p.link_map_at_start.end());
+  for (const LinkEvent& ev : p.link_events) {
+    if (ev.at_ms < image) continue;
+    if (ev.at_ms > lib.first_ms) break;
+    if (ev.added) now.insert(ev.path);
+    else now.erase(ev.path);
+  }
+  return {now.begin(), now.end()};
+}
+
 ModelVerdict model_verdict_uncached(const Process& p, const Library& lib) {
   ModelVerdict v;
   auto it = p.env.find("LD_LIBRARY_PATH");
   auto model = host_loader(it == p.env.end() ? "" : it->second, p.cwd.empty() ? "/" : p.cwd);
   if (!model) return v;
   if (!p.exe.empty()) (void)model->preload(p.exe);
+  // An object by path (not the vDSO, which has no file); one that cannot be read is left to the search.
+  for (const std::string& o : loaded_before(p, lib))
+    if (!o.empty() && o[0] == '/' && o != p.exe) (void)model->preload(o);
   Resolution top = model->load(lib.resolved.empty() ? lib.path : lib.path, nullptr);
   if (!top.found) return v;
   for (const auto& o : model->objects())
@@ -252,13 +271,22 @@ Explained explain(const Library& lib, const Process& p, const RuleSet* rules) {
   return e;
 }
 
+// The file names a process loaded (by any of the paths it tried), once per process: a report asks for
+// every library, and a long trace has thousands.
+const std::set<std::string>& loaded_names(const Process& p) {
+  static std::map<const Process*, std::set<std::string>> cache;
+  auto it = cache.find(&p);
+  if (it != cache.end()) return it->second;
+  std::set<std::string>& names = cache[&p];
+  for (const Library& l : p.libraries)
+    if (l.outcome == "loaded") names.insert(base_name(l.path));
+  return names;
+}
+
 // Where a library search ended: a name tried in several directories is one search; it failed only when
 // no attempt of the same file name loaded.
 bool search_failed(const Process& p, const Library& lib) {
-  std::string name = base_name(lib.path);
-  for (const Library& other : p.libraries)
-    if (base_name(other.path) == name && other.outcome == "loaded") return false;
-  return lib.outcome != "loaded";
+  return lib.outcome != "loaded" && !loaded_names(p).count(base_name(lib.path));
 }
 
 struct Finding {
@@ -307,6 +335,11 @@ std::vector<Finding> findings_of(const TraceResult& r, const RuleSet* rules) {
   return out;
 }
 
+std::string signal_name(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+}
+
 std::string describe_end(const Process& p) {
   if (!p.exited) return "still running at the end of the trace";
   if (p.exit_signal) return std::string("killed by signal ") + strsignal(p.exit_signal);
@@ -332,17 +365,19 @@ pid_t root_parent(const TraceResult& r) { return r.processes.empty() ? 0 : r.pro
 
 std::string verdict(const Process& p) {
   int loaded = 0, closed = 0, failed = 0;
-  std::set<std::string> seen;
   std::string failed_names;
+  // Per file name, in order of first appearance: loaded by some path, or unloaded by a dlclose.
+  std::vector<std::string> order;
+  std::map<std::string, std::pair<bool, bool>> by_name;
   for (const Library& l : p.libraries) {
     std::string n = base_name(l.path);
-    if (!seen.insert(n).second) continue;
-    bool any_loaded = false, any_closed = false;
-    for (const Library& o : p.libraries)
-      if (base_name(o.path) == n) {
-        any_loaded |= o.outcome == "loaded";
-        if (o.outcome == "mapped, then unmapped") any_closed |= explain(o, p, nullptr).dlclose;
-      }
+    auto [it, fresh] = by_name.try_emplace(n, false, false);
+    if (fresh) order.push_back(n);
+    it->second.first |= l.outcome == "loaded";
+    if (l.outcome == "mapped, then unmapped" && !it->second.second) it->second.second = explain(l, p, nullptr).dlclose;
+  }
+  for (const std::string& n : order) {
+    auto [any_loaded, any_closed] = by_name[n];
     if (any_loaded) ++loaded;
     else if (any_closed) ++closed;
     else ++failed, failed_names += (failed_names.empty() ? "" : ", ") + n;
@@ -465,7 +500,35 @@ std::string render_text(const TraceResult& r, const std::vector<Finding>& findin
     if (markdown) o << "\n```\n";
     o << "  argv: " << command_line(p.argv) << "\n  exe: " << p.exe << "\n  cwd: " << p.cwd << "\n";
     for (const auto& [k, v] : p.env_changed) o << "  env changed: " << k << "=" << v << (v.empty() ? "  (removed or empty)" : "") << "\n";
-    for (const std::string& d : p.dirs_opened) o << "  scanned: " << d << "\n";
+    for (const std::string& d : p.dirs_opened)
+      if (std::none_of(p.dirs_listed.begin(), p.dirs_listed.end(), [&](const DirListing& l) { return l.path == d; }))
+        o << "  opened directory: " << d << "\n";
+    for (const DirListing& l : p.dirs_listed) {
+      o << "  listed: " << l.path << " (" << l.count << " names" << (l.passes > 1 ? ", read through " + std::to_string(l.passes) + " times" : "") << ")";
+      for (size_t i = 0; i < l.entries.size() && i < 12; ++i) o << (i ? ", " : ": ") << l.entries[i];
+      o << (l.count > 12 ? ", ..." : "") << "\n";
+    }
+    // A PATH search (execvp, Go's exec.LookPath does it with stat) fails in each directory before the
+    // one that has the program: one line for those, every other failure as it is.
+    std::map<std::string, size_t> searched;
+    for (const ExecFailure& e : p.exec_failures) {
+      std::string name = base_name(e.path);
+      bool found_later = std::any_of(p.images.begin(), p.images.end(), [&](const std::vector<std::string>& a) {
+        return !a.empty() && base_name(a[0]) == name;
+      }) || base_name(p.exe) == name;
+      if (e.error == ENOENT && found_later) {
+        ++searched[name];
+      } else {
+        o << "  exec failed: " << e.path << ": " << std::strerror(e.error) << "  (" << static_cast<long>(e.at_ms) << " ms)\n";
+      }
+    }
+    for (const auto& [name, n] : searched)
+      o << "  exec of " << name << ": not in the first " << n << " place" << (n > 1 ? "s" : "") << " searched (a PATH search)\n";
+    if (!p.signals.empty()) {
+      o << "  signals received:";
+      for (const auto& [sig, n] : p.signals) o << " " << signal_name(sig) << " x" << n;
+      o << "\n";
+    }
     for (const LinkEvent& ev : p.link_events)
       o << "  ld.so " << (ev.added ? "added" : "removed") << ": " << ev.path << "  (" << static_cast<long>(ev.at_ms) << " ms)\n";
     for (const Library& l : p.libraries) {
@@ -497,6 +560,16 @@ std::string render_json(const TraceResult& r, const std::vector<Finding>& findin
             {"env_changed", p.env_changed}, {"dirs_opened", p.dirs_opened}, {"execs", p.execs},
             {"start_ms", p.start_ms}, {"end_ms", p.end_ms}, {"output_lines", p.lines}, {"output_lines_dropped", p.lines_dropped},
             {"loader_view", p.loader_view}, {"link_map", p.link_map}};
+    jp["dirs_listed"] = json::array();
+    for (const DirListing& l : p.dirs_listed)
+      jp["dirs_listed"].push_back({{"path", l.path}, {"entries", l.entries}, {"count", l.count}, {"passes", l.passes}, {"at_ms", l.at_ms}});
+    jp["exec_failures"] = json::array();
+    for (const ExecFailure& e : p.exec_failures)
+      jp["exec_failures"].push_back({{"path", e.path}, {"errno", e.error}, {"error", std::strerror(e.error)}, {"at_ms", e.at_ms}});
+    jp["signals"] = json::object();
+    for (const auto& [sig, n] : p.signals) jp["signals"][signal_name(sig)] = n;
+    jp["fds"] = json::object();
+    for (const auto& [fd, path] : p.fds) jp["fds"][std::to_string(fd)] = path;
     jp["link_events"] = json::array();
     for (const LinkEvent& ev : p.link_events)
       jp["link_events"].push_back({{"path", ev.path}, {"event", ev.added ? "added" : "removed"}, {"at_ms", ev.at_ms}});
@@ -580,6 +653,9 @@ int main(int argc, char** argv) {
   forward.sa_flags = SA_RESTART;
   sigaction(SIGTERM, &forward, nullptr);
   sigaction(SIGHUP, &forward, nullptr);
+  // The loader model explains libraries after the trace; the facts it needs (a run of ld.so, the cache)
+  // come in on a thread meanwhile.
+  prefetch_host_loader_facts();
   TraceOptions topts;
   topts.output_lines = o.output_lines;
   topts.go_no_preempt = o.go_no_preempt;

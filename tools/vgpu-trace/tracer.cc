@@ -1,13 +1,17 @@
 #include "tracer.h"
 
 #include "elf_file.h"
+#include "result.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libunwind-ptrace.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -20,6 +24,7 @@
 #include <cxxabi.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <climits>
 #include <cstdlib>
@@ -180,8 +185,9 @@ struct Pending {
   std::vector<std::string> stack;  // --stacks, for a library open
   long nr = -1;
   unsigned long args[6] = {};
-  std::string path;  // open/openat: the absolute path
+  std::string path;  // the open family, the exec family: the absolute path; getdents64: the directory
   bool directory = false;
+  bool wants_exit = false;  // run to the syscall-exit stop: the result says what happened
 };
 
 struct Thread {
@@ -199,6 +205,10 @@ struct ProcState {
   size_t index = 0;                     // in TraceResult::processes
   unsigned long brk = 0, r_debug = 0;   // the breakpoint (a `ret` in _dl_debug_state) and &_r_debug; 0: none
   std::set<std::string> mapped;         // the link map as last read
+  // The link map's nodes as last read, and each node's name by the l_name it had: a node that is
+  // still there with the same l_name is not read again (nodes that leave the map are forgotten).
+  std::vector<unsigned long> nodes;
+  std::map<unsigned long, std::pair<unsigned long, std::string>> node_names;
   std::map<int, std::string> fds;       // fd -> absolute path, for every successful open
   std::vector<Mapping> maps;            // executable mappings of opened files
   std::string partial[3];               // an unfinished output line per fd
@@ -212,7 +222,7 @@ class Tracer {
   void run_attached();  // the event loop, over whatever is attached
   // Attach mode: no filter, so every system call stops (entry and exit); `stop` ends the trace and
   // detaches every tracee, leaving them running.
-  void attach_mode(const volatile sig_atomic_t* stop) { resume_ = PTRACE_SYSCALL, stop_ = stop; }
+  void attach_mode(const volatile sig_atomic_t* stop) { resume_ = PTRACE_SYSCALL, stop_ = stop, breakpoint_on_attach_ = true; }
   void add_attached(pid_t tgid, const std::vector<pid_t>& tids);
   pid_t root = 0;
 
@@ -224,10 +234,13 @@ class Tracer {
   void on_entry(pid_t tid);
   void on_seccomp(pid_t tid);
   void on_syscall_exit(pid_t tid);
+  void record_exec_mapping(pid_t tgid, unsigned long addr, unsigned long len, int fd);
+  void record_listing(pid_t tid, pid_t tgid, const std::string& dir, unsigned long buf, size_t len, double at);
   void on_exit(pid_t tid, int status);
-  void set_loader_breakpoint(pid_t tgid);
+  // `tid`: a stopped thread of the process, through which its memory is written (0: the leader).
+  void set_loader_breakpoint(pid_t tgid, pid_t tid = 0);
   bool on_breakpoint(pid_t tid);  // true if the SIGTRAP was ours
-  std::set<std::string> read_link_map(pid_t tid, unsigned long r_debug);
+  std::set<std::string> read_link_map(pid_t tid, ProcState& st);
   void record_line(pid_t tgid, int fd, const std::string& data);
   void end_process(pid_t tgid, double at);
 
@@ -238,6 +251,7 @@ class Tracer {
   std::map<pid_t, ProcState> procs_;
   __ptrace_request resume_ = PTRACE_CONT;                 // how a tracee is resumed: PTRACE_SYSCALL in attach mode
   const volatile sig_atomic_t* stop_ = nullptr;
+  bool breakpoint_on_attach_ = false;  // -p: set the loader breakpoint at the first stop of the process
   void detach_all();
 };
 
@@ -255,8 +269,10 @@ void Tracer::add_process(pid_t tgid, pid_t ppid) {
     st.fds = it->second.fds;
     // Its memory is a copy, breakpoint included.
     st.brk = it->second.brk, st.r_debug = it->second.r_debug, st.mapped = it->second.mapped;
+    st.nodes = it->second.nodes, st.node_names = it->second.node_names;
     p.loader_view = parent.loader_view;
     p.link_map = parent.link_map;
+    p.link_map_at_start = parent.link_map;
   }
   r_.processes.push_back(std::move(p));
   procs_[tgid] = std::move(st);
@@ -278,6 +294,7 @@ void Tracer::on_exec(pid_t tid) {
   std::string base = "/proc/" + std::to_string(tgid);
   read_image(tgid, p);
   p.images.push_back(p.argv);
+  p.image_ms.push_back(now_ms() - t0_);
   std::map<std::string, std::string> env = environ_that_matters(tgid);
   // What changed from the parent's environment (for the first image) or from the previous image.
   std::map<std::string, std::string> before;
@@ -296,6 +313,9 @@ void Tracer::on_exec(pid_t tid) {
   ++p.execs;
   // The loader's own view of this image: a breakpoint where ld.so reports every link-map change.
   st.mapped.clear();
+  p.link_map_at_start.clear();
+  st.nodes.clear();
+  st.node_names.clear();
   set_loader_breakpoint(tgid);
   // Descriptors with O_CLOEXEC are gone; the rest survive. Re-read the table from /proc.
   std::map<int, std::string> fds;
@@ -324,27 +344,40 @@ void Tracer::on_entry(pid_t tid) {
   unsigned long a[6] = {regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9};
   std::memcpy(p.args, a, sizeof a);
   pid_t tgid = th.tgid;
-  auto cwd = [&] { return readlink_str("/proc/" + std::to_string(tid) + "/cwd"); };
+  std::string task = "/proc/" + std::to_string(tid);
+  // A path argument made absolute: relative to the cwd, or to the directory `dirfd` names.
+  auto absolute = [&](const std::string& name, int dirfd) {
+    if (!name.empty() && name[0] == '/') return name;  // ld.so and ggml open absolute paths: no lookup
+    return join_path(readlink_str(task + (dirfd == AT_FDCWD ? "/cwd" : "/fd/" + std::to_string(dirfd))), name);
+  };
+  ProcState& st = procs_[tgid];
   switch (p.nr) {
-    case SYS_open: {
-      std::string name = read_string(tid, a[0]);
-      p.path = !name.empty() && name[0] == '/' ? name : join_path(cwd(), name);
+    case SYS_open:
+      p.path = absolute(read_string(tid, a[0]), AT_FDCWD);
       p.directory = (a[1] & O_DIRECTORY) != 0;
       break;
-    }
-    case SYS_openat: {
-      std::string name = read_string(tid, a[1]);
-      int dirfd = static_cast<int>(a[0]);
-      // The directory only matters for a relative name (ld.so and ggml open absolute paths).
-      if (!name.empty() && name[0] == '/') p.path = name;
-      else p.path = join_path(dirfd == AT_FDCWD ? cwd() : readlink_str("/proc/" + std::to_string(tid) + "/fd/" + std::to_string(dirfd)), name);
+    case SYS_openat:
+      p.path = absolute(read_string(tid, a[1]), static_cast<int>(a[0]));
       p.directory = (a[2] & O_DIRECTORY) != 0;
       break;
+    case SYS_openat2: {
+      p.path = absolute(read_string(tid, a[1]), static_cast<int>(a[0]));
+      uint64_t flags = 0;  // struct open_how begins with its flags
+      iovec local{&flags, sizeof flags}, remote{reinterpret_cast<void*>(a[2]), sizeof flags};
+      if (process_vm_readv(tid, &local, 1, &remote, 1, 0) == sizeof flags) p.directory = (flags & O_DIRECTORY) != 0;
+      break;
     }
-    default: break;
-  }
-  if (o_.stacks && (p.nr == SYS_open || p.nr == SYS_openat) && looks_like_library(p.path)) p.stack = unwind(tid);
-  switch (p.nr) {
+    case SYS_execve: p.path = absolute(read_string(tid, a[0]), AT_FDCWD); break;
+    case SYS_execveat: p.path = absolute(read_string(tid, a[1]), static_cast<int>(a[0])); break;
+    case SYS_getdents64: {
+      // The directory it reads: from the table, or (a directory opened without O_DIRECTORY, as Go's
+      // os.ReadDir does) from /proc.
+      int fd = static_cast<int>(a[0]);
+      auto f = st.fds.find(fd);
+      p.path = f != st.fds.end() ? f->second : readlink_str(task + "/fd/" + std::to_string(fd));
+      break;
+    }
+    case SYS_close: st.fds.erase(static_cast<int>(a[0])); break;
     case SYS_write: {
       int fd = static_cast<int>(a[0]);
       if (fd == 1 || fd == 2) record_line(tgid, fd, read_bytes(tid, a[1], std::min<unsigned long>(a[2], 65536)));
@@ -352,7 +385,6 @@ void Tracer::on_entry(pid_t tid) {
     }
     case SYS_munmap: {
       // A failed dlopen unmaps the whole reservation its first mmap made, executable segment included.
-      ProcState& st = procs_[tgid];
       unsigned long lo = a[0], hi = a[0] + a[1];
       for (auto it = st.maps.begin(); it != st.maps.end();)
         if (it->addr < hi && lo < it->addr + it->len) {
@@ -366,23 +398,43 @@ void Tracer::on_entry(pid_t tid) {
     }
     default: break;
   }
-  th.pending = p;
+  bool open = p.nr == SYS_open || p.nr == SYS_openat || p.nr == SYS_openat2;
+  if (o_.stacks && open && looks_like_library(p.path)) p.stack = unwind(tid);
+  // What needs the result: a library or directory open (its descriptor, or why it failed), an exec
+  // (which fails or never returns), a listing (the names), an mmap whose address the kernel chooses
+  // (ld.so maps a library's executable segment MAP_FIXED into its reservation: the address is known).
+  p.wants_exit = (open && (p.directory || looks_like_library(p.path))) || p.nr == SYS_execve ||
+                 p.nr == SYS_execveat || p.nr == SYS_getdents64 || (p.nr == SYS_mmap && !(a[3] & MAP_FIXED));
+  if (p.nr == SYS_mmap && (a[3] & MAP_FIXED)) record_exec_mapping(tgid, a[0], a[1], static_cast<int>(a[4]));
+  th.pending = std::move(p);
   th.in_syscall = true;
 }
 
 void Tracer::on_seccomp(pid_t tid) {
   on_entry(tid);
-  // Where the result matters (an open's descriptor, an mmap's address), run to the syscall-exit stop;
-  // a write or an munmap was dealt with at entry. Then on at full speed: the seccomp filter stops the
-  // tracee again only on what matters.
+  // Run to the syscall-exit stop only where the result matters; then on without stops: the seccomp
+  // filter stops the tracee again on the next call that matters.
   Thread& th = threads_[tid];
-  long nr = th.pending.nr;
-  if (nr == SYS_open || nr == SYS_openat || nr == SYS_mmap || nr == SYS_execve || nr == SYS_execveat) {
+  if (th.in_syscall && th.pending.wants_exit) {
     ptrace(PTRACE_SYSCALL, tid, nullptr, nullptr);
   } else {
     th.in_syscall = false;
     ptrace(PTRACE_CONT, tid, nullptr, nullptr);
   }
+}
+
+// An executable mapping of `fd`: the library opened on it is loaded (until an munmap covers it).
+void Tracer::record_exec_mapping(pid_t tgid, unsigned long addr, unsigned long len, int fd) {
+  ProcState& st = procs_[tgid];
+  Process& pr = proc(tgid);
+  auto f = st.fds.find(fd);
+  if (f == st.fds.end()) return;
+  for (size_t i = pr.libraries.size(); i-- > 0;)
+    if (pr.libraries[i].path == f->second) {
+      pr.libraries[i].outcome = "loaded";
+      st.maps.push_back({addr, len, i});
+      return;
+    }
 }
 
 void Tracer::on_syscall_exit(pid_t tid) {
@@ -397,36 +449,73 @@ void Tracer::on_syscall_exit(pid_t tid) {
   ProcState& st = procs_[tgid];
   Process& pr = proc(tgid);
   double at = now_ms() - t0_;
-  if (p.nr == SYS_open || p.nr == SYS_openat) {
-    if (ret >= 0) st.fds[static_cast<int>(ret)] = p.path;
-    if (p.directory && ret >= 0) {
-      if (std::find(pr.dirs_opened.begin(), pr.dirs_opened.end(), p.path) == pr.dirs_opened.end())
-        pr.dirs_opened.push_back(p.path);
-    } else if (looks_like_library(p.path)) {
-      Library lib;
-      lib.path = p.path;
-      lib.first_ms = at;
-      lib.stack = p.stack;
-      if (ret >= 0) {
-        // `resolved` is filled once per path when the trace ends (resolve_paths), not at every stop.
-        lib.outcome = "opened, not mapped";
-      } else {
-        lib.outcome = "not found";
-        lib.error = static_cast<int>(-ret);
-        if (lib.error != ENOENT) lib.outcome = std::string("open failed: ") + std::strerror(lib.error);
-      }
-      pr.libraries.push_back(std::move(lib));
-    }
-  } else if (p.nr == SYS_mmap && ret >= 0 && (p.args[2] & PROT_EXEC)) {
-    int fd = static_cast<int>(p.args[4]);
-    auto f = st.fds.find(fd);
-    if (f != st.fds.end())
-      for (size_t i = pr.libraries.size(); i-- > 0;)
-        if (pr.libraries[i].path == f->second) {
-          pr.libraries[i].outcome = "loaded";
-          st.maps.push_back({static_cast<unsigned long>(ret), p.args[1], i});
-          break;
+  switch (p.nr) {
+    case SYS_open:
+    case SYS_openat:
+    case SYS_openat2:
+      if (ret >= 0) st.fds[static_cast<int>(ret)] = p.path;
+      if (p.directory && ret >= 0) {
+        if (std::find(pr.dirs_opened.begin(), pr.dirs_opened.end(), p.path) == pr.dirs_opened.end())
+          pr.dirs_opened.push_back(p.path);
+      } else if (looks_like_library(p.path)) {
+        Library lib;
+        lib.path = p.path;
+        lib.first_ms = at;
+        lib.stack = p.stack;
+        if (ret >= 0) {
+          // `resolved` is filled once per path when the trace ends (resolve_paths), not at every stop.
+          lib.outcome = "opened, not mapped";
+        } else {
+          lib.outcome = "not found";
+          lib.error = static_cast<int>(-ret);
+          if (lib.error != ENOENT) lib.outcome = std::string("open failed: ") + std::strerror(lib.error);
         }
+        pr.libraries.push_back(std::move(lib));
+      }
+      break;
+    case SYS_mmap:
+      if (ret >= 0 && (p.args[2] & PROT_EXEC)) record_exec_mapping(tgid, static_cast<unsigned long>(ret), p.args[1], static_cast<int>(p.args[4]));
+      break;
+    case SYS_execve:
+    case SYS_execveat:
+      // A successful exec was handled at its event (and this stop then never comes as a failure).
+      if (ret < 0 && ret > -4096) pr.exec_failures.push_back({p.path, static_cast<int>(-ret), at});
+      break;
+    case SYS_getdents64:
+      if (ret >= 0 && !p.path.empty()) record_listing(tid, tgid, p.path, p.args[1], static_cast<size_t>(ret), at);
+      break;
+    default: break;
+  }
+}
+
+// The names a getdents64 returned (struct linux_dirent64 records), added to that directory's listing;
+// an empty return ends a read-through.
+void Tracer::record_listing(pid_t tid, pid_t tgid, const std::string& dir, unsigned long buf, size_t len, double at) {
+  Process& pr = proc(tgid);
+  DirListing* l = nullptr;
+  for (DirListing& d : pr.dirs_listed)
+    if (d.path == dir) l = &d;
+  if (!l) {
+    pr.dirs_listed.push_back({dir, {}, 0, 0, at});
+    l = &pr.dirs_listed.back();
+  }
+  if (len == 0) {  // the end of a read-through
+    ++l->passes;
+    return;
+  }
+  if (l->passes) return;  // read again: the names of the first read-through are kept
+  std::string data = read_bytes(tid, buf, len);
+  // d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name (NUL-terminated)
+  for (size_t off = 0; off + 19 < data.size();) {
+    uint16_t reclen;
+    std::memcpy(&reclen, data.data() + off + 16, 2);
+    if (reclen < 20 || off + reclen > data.size()) break;
+    const char* name = data.data() + off + 19;
+    std::string n(name, strnlen(name, reclen - 19));
+    off += reclen;
+    if (n == "." || n == "..") continue;
+    ++l->count;
+    if (l->entries.size() < DirListing::kMaxEntries) l->entries.push_back(std::move(n));
   }
 }
 
@@ -434,7 +523,8 @@ void Tracer::on_syscall_exit(pid_t tid) {
 // changes, and r_debug.r_state says whether it is consistent. An int3 on that `ret` stops the tracee
 // there; the tracer reads the link map and emulates the `ret` (no single-step, so no window in which
 // another thread could pass the restored instruction).
-void Tracer::set_loader_breakpoint(pid_t tgid) {
+void Tracer::set_loader_breakpoint(pid_t tgid, pid_t tid) {
+  if (!tid) tid = tgid;
   ProcState& st = procs_[tgid];
   st.brk = st.r_debug = 0;
   Process& p = proc(tgid);
@@ -464,32 +554,57 @@ void Tracer::set_loader_breakpoint(pid_t tgid) {
   }
   if (!debug_state || !r_debug) return;
   errno = 0;
-  unsigned long word = static_cast<unsigned long>(ptrace(PTRACE_PEEKTEXT, tgid, debug_state, nullptr));
+  unsigned long word = static_cast<unsigned long>(ptrace(PTRACE_PEEKTEXT, tid, debug_state, nullptr));
   if (errno) return;
   unsigned long at = debug_state;
   if ((word & 0xffffffffUL) == 0xfa1e0ff3UL) at += 4;  // endbr64
   errno = 0;
-  word = static_cast<unsigned long>(ptrace(PTRACE_PEEKTEXT, tgid, at, nullptr));
+  word = static_cast<unsigned long>(ptrace(PTRACE_PEEKTEXT, tid, at, nullptr));
   if (errno || (word & 0xff) != 0xc3) return;  // not the one-instruction function expected: no view
-  if (ptrace(PTRACE_POKETEXT, tgid, at, reinterpret_cast<void*>((word & ~0xffUL) | 0xcc)) != 0) return;
+  if (ptrace(PTRACE_POKETEXT, tid, at, reinterpret_cast<void*>((word & ~0xffUL) | 0xcc)) != 0) return;
   st.brk = at, st.r_debug = r_debug;
   p.loader_view = true;
 }
 
-std::set<std::string> Tracer::read_link_map(pid_t tid, unsigned long r_debug) {
+std::set<std::string> Tracer::read_link_map(pid_t tid, ProcState& st) {
   std::set<std::string> names;
-  auto word = [&](unsigned long addr) -> unsigned long {
-    unsigned long v = 0;
-    iovec local{&v, sizeof v}, remote{reinterpret_cast<void*>(addr), sizeof v};
-    return process_vm_readv(tid, &local, 1, &remote, 1, 0) == sizeof v ? v : 0;
-  };
-  // struct r_debug { int r_version; struct link_map* r_map; ... }; link_map: l_addr, l_name, l_ld, l_next
-  unsigned long lm = word(r_debug + 8);
-  for (int guard = 0; lm && guard < 4096; ++guard) {
-    std::string name = read_string(tid, word(lm + 8));
-    if (!name.empty()) names.insert(name);
-    lm = word(lm + 24);
+  // struct r_debug { int r_version; struct link_map* r_map; ... };
+  // struct link_map { l_addr, l_name, l_ld, l_next, ... }
+  unsigned long lm = 0;
+  iovec local{&lm, sizeof lm}, remote{reinterpret_cast<void*>(st.r_debug + 8), sizeof lm};
+  if (process_vm_readv(tid, &local, 1, &remote, 1, 0) != sizeof lm) return names;
+  // The nodes known from the last read, in one call (a dlopen adds at the end, a dlclose removes a few).
+  using Node = std::array<unsigned long, 4>;
+  size_t known = std::min<size_t>(st.nodes.size(), IOV_MAX);
+  std::vector<Node> batch(known);
+  std::vector<iovec> lv(known), rv(known);
+  for (size_t i = 0; i < known; ++i) {
+    lv[i] = {batch[i].data(), sizeof(Node)};
+    rv[i] = {reinterpret_cast<void*>(st.nodes[i]), sizeof(Node)};
   }
+  ssize_t got = known ? process_vm_readv(tid, lv.data(), known, rv.data(), known, 0) : 0;
+  size_t valid = got > 0 ? static_cast<size_t>(got) / sizeof(Node) : 0;  // it stops at the first unreadable node
+  std::vector<unsigned long> nodes;
+  std::map<unsigned long, std::pair<unsigned long, std::string>> node_names;
+  for (size_t i = 0; lm && i < 4096; ++i) {
+    Node node{};
+    auto at = std::find(st.nodes.begin(), st.nodes.begin() + static_cast<long>(valid), lm);
+    if (at != st.nodes.begin() + static_cast<long>(valid)) {
+      node = batch[static_cast<size_t>(at - st.nodes.begin())];
+    } else {
+      iovec l{node.data(), sizeof node}, r{reinterpret_cast<void*>(lm), sizeof node};
+      if (process_vm_readv(tid, &l, 1, &r, 1, 0) != sizeof node) break;
+    }
+    std::string name;
+    if (auto c = st.node_names.find(lm); c != st.node_names.end() && c->second.first == node[1]) name = c->second.second;
+    else if (node[1]) name = read_string(tid, node[1]);
+    nodes.push_back(lm);
+    node_names[lm] = {node[1], name};
+    if (!name.empty()) names.insert(std::move(name));
+    lm = node[3];
+  }
+  st.nodes = std::move(nodes);
+  st.node_names = std::move(node_names);
   return names;
 }
 
@@ -504,7 +619,7 @@ bool Tracer::on_breakpoint(pid_t tid) {
   unsigned long state = 0;
   iovec local{&state, 4}, remote{reinterpret_cast<void*>(st.r_debug + 24), 4};
   if (process_vm_readv(tid, &local, 1, &remote, 1, 0) == 4 && (state & 0xffffffff) == 0) {
-    std::set<std::string> now = read_link_map(tid, st.r_debug);
+    std::set<std::string> now = read_link_map(tid, st);
     Process& p = proc(tgid);
     double at = now_ms() - t0_;
     for (const std::string& n : now)
@@ -544,6 +659,7 @@ void Tracer::end_process(pid_t tgid, double at) {
   Process& p = proc(tgid);
   for (int fd : {1, 2})
     if (!st.partial[fd].empty()) p.lines.push_back(st.partial[fd]), st.partial[fd].clear();
+  p.fds = st.fds;
   p.end_ms = at;
 }
 
@@ -574,7 +690,9 @@ void Tracer::run_attached() {
       detach_all();
       break;
     }
-    pid_t tid = waitpid(-1, &status, __WALL);
+    // __WNOTHREAD: only this thread's tracees, not a child another thread of the tracer runs (the
+    // loader-facts thread runs ld.so and waits for it itself).
+    pid_t tid = waitpid(-1, &status, __WALL | __WNOTHREAD);
     if (tid < 0) {
       if (errno == EINTR) continue;
       break;  // ECHILD: every tracee is gone
@@ -608,6 +726,19 @@ void Tracer::run_attached() {
           continue;
         }
         if (stop_ && *stop_) continue;  // the stop detach_all asked for
+        // -p: the first stop of a thread of the process attached to. The loader's view starts here:
+        // the breakpoint, and the link map it has now (not events: it was loaded before the trace).
+        if (breakpoint_on_attach_ && threads_[tid].tgid == root) {
+          breakpoint_on_attach_ = false;
+          set_loader_breakpoint(root, tid);
+          ProcState& st = procs_[root];
+          if (st.brk) {
+            st.mapped = read_link_map(tid, st);
+            Process& p = proc(root);
+            p.link_map.assign(st.mapped.begin(), st.mapped.end());
+            p.link_map_at_start = p.link_map;
+          }
+        }
         break;  // the initial stop of an auto-attached task
       default:
         if (sig == (SIGTRAP | 0x80)) {  // a syscall stop (PTRACE_O_TRACESYSGOOD)
@@ -627,6 +758,11 @@ void Tracer::run_attached() {
           continue;
         }
         // A signal for the tracee: deliver it unchanged.
+        // (Not the SIGCONT the tracer itself sent to start the command.)
+        if (auto t = threads_.find(tid); t != threads_.end() && procs_.count(t->second.tgid)) {
+          Process& p = proc(t->second.tgid);
+          if (!(sig == SIGCONT && p.pid == root && p.execs == 0 && resume_ == PTRACE_CONT)) ++p.signals[sig];
+        }
         ptrace(resume_, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
         continue;
     }
@@ -643,6 +779,7 @@ void Tracer::add_attached(pid_t tgid, const std::vector<pid_t>& tids) {
   std::string base = "/proc/" + std::to_string(tgid);
   read_image(tgid, p);
   p.images.push_back(p.argv);
+  p.image_ms.push_back(now_ms() - t0_);
   p.env = environ_that_matters(tgid);
   // What it has open now, so that a later mmap of an already-open library is recognised.
   for (const auto& fd : std::filesystem::directory_iterator(base + "/fd", std::filesystem::directory_options::skip_permission_denied)) {
@@ -660,7 +797,7 @@ void Tracer::detach_all() {
   for (const auto& [tid, th] : threads_) left.insert(tid);
   while (!left.empty()) {
     int status = 0;
-    pid_t tid = waitpid(-1, &status, __WALL);
+    pid_t tid = waitpid(-1, &status, __WALL | __WNOTHREAD);
     if (tid < 0) {
       if (errno == EINTR) continue;
       break;
@@ -706,26 +843,39 @@ void resolve_paths(TraceResult& r) {
     }
 }
 
-// seccomp-BPF: trace (stop) on the calls that matter, allow the rest.
-int install_filter() {
+// seccomp-BPF: trace (stop) on the calls that matter, allow the rest. Built by libseccomp in the
+// tracer and exported as a BPF program, so that the forked child, which may not allocate (the tracer
+// can have other threads), only makes system calls before its exec.
+Result<std::vector<sock_filter>> build_filter() {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-  if (!ctx) return -ENOMEM;
+  if (!ctx) return Error{"seccomp_init failed"};
   // A binary tree over syscall numbers instead of a linear list (libseccomp >= 2.5); the kernel's own
   // cache then lets every call the filter always allows through without running it (Linux >= 5.11).
   int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   if (rc == -EOPNOTSUPP || rc == -EINVAL) rc = 0;
   auto trace = [&](int nr) { if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), nr, 0); };
-  trace(SCMP_SYS(execve));
-  trace(SCMP_SYS(execveat));
-  trace(SCMP_SYS(open));
-  trace(SCMP_SYS(openat));
-  trace(SCMP_SYS(munmap));
+  for (int nr : {SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2),
+                 SCMP_SYS(getdents64), SCMP_SYS(close), SCMP_SYS(munmap)})
+    trace(nr);
   if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
   if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 1));
   if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 2));
-  if (rc == 0) rc = seccomp_load(ctx);
+  std::vector<sock_filter> prog;
+  if (rc == 0) {
+    int fd = memfd_create("vgpu-trace-filter", MFD_CLOEXEC);
+    if (fd < 0) rc = -errno;
+    if (rc == 0) rc = seccomp_export_bpf(ctx, fd);
+    struct stat sb {};
+    if (rc == 0 && fstat(fd, &sb) != 0) rc = -errno;
+    if (rc == 0) {
+      prog.resize(static_cast<size_t>(sb.st_size) / sizeof(sock_filter));
+      if (pread(fd, prog.data(), prog.size() * sizeof(sock_filter), 0) != static_cast<ssize_t>(prog.size() * sizeof(sock_filter))) rc = -EIO;
+    }
+    if (fd >= 0) ::close(fd);
+  }
   seccomp_release(ctx);
-  return rc;
+  if (rc != 0 || prog.empty()) return Error{std::string("the seccomp filter: ") + std::strerror(rc ? -rc : EINVAL)};
+  return prog;
 }
 
 }  // namespace
@@ -781,6 +931,26 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
     r.error = "no command";
     return r;
   }
+  auto filter = build_filter();
+  if (!filter) {
+    r.error = filter.error().message;
+    return r;
+  }
+  sock_fprog prog{static_cast<unsigned short>(filter->size()), filter->data()};
+  // The command's environment, prepared here: after fork the child only makes system calls.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e)
+    if (!options.go_no_preempt || std::strncmp(*e, "GODEBUG=", 8) != 0) env_strings.emplace_back(*e);
+  if (options.go_no_preempt) {
+    const char* old = getenv("GODEBUG");
+    env_strings.push_back(std::string("GODEBUG=") + (old && *old ? std::string(old) + "," : "") + "asyncpreemptoff=1");
+  }
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0) {
     r.error = std::string("pipe: ") + std::strerror(errno);
@@ -798,16 +968,8 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
     raise(SIGSTOP);
     int err = 0;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) err = errno;
-    if (!err) err = -install_filter();
-    if (!err && options.go_no_preempt) {
-      const char* old = getenv("GODEBUG");
-      std::string v = std::string(old && *old ? std::string(old) + "," : "") + "asyncpreemptoff=1";
-      setenv("GODEBUG", v.c_str(), 1);
-    }
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    if (!err) execvp(args[0], args.data());
+    if (!err && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) err = errno;
+    if (!err) execvpe(args[0], args.data(), envp.data());
     if (!err) err = errno;
     ssize_t ignored = write(report[1], &err, sizeof err);
     (void)ignored;

@@ -1,7 +1,8 @@
 // The tracing engine of vgpu-trace: runs a command under ptrace with a seccomp-BPF filter installed in
 // it before exec, so that every thread and child process is followed (fork, vfork, clone, exec events)
-// but a tracee stops only on the system calls that say what it loads: the exec family, open/openat,
-// mmap with PROT_EXEC, munmap, and writes to stdout/stderr. Everything else runs at full speed.
+// but a tracee stops only on the system calls that say what it loads: the exec family, the open family,
+// getdents64, close, mmap with PROT_EXEC, munmap, and writes to stdout/stderr. Everything else runs
+// without a stop (the kernel still passes each call through the filter: see bench/trace.sh).
 //
 // Per process it records argv, the environment that matters to loading and discovery, cwd, the
 // directories it opened, every shared-object path it tried with the outcome, the lines it wrote, and
@@ -39,18 +40,43 @@ struct LinkEvent {
   double at_ms = 0;
 };
 
+// A directory the process listed (getdents64): what a backend scan saw.
+struct DirListing {
+  std::string path;
+  std::vector<std::string> entries;  // the names of its first full read, "." and ".." left out (the first kMaxEntries)
+  size_t count = 0;                  // how many names that read gave
+  size_t passes = 0;                 // how many times it was read to the end (ggml lists its dir per backend)
+  double at_ms = 0;                  // its first read
+  static constexpr size_t kMaxEntries = 256;
+};
+
+// An exec that failed: the file the process tried to run and why (the image it had goes on).
+struct ExecFailure {
+  std::string path;
+  int error = 0;
+  double at_ms = 0;
+};
+
 struct Process {
   pid_t pid = 0, ppid = 0;
   std::vector<std::string> argv;
   std::vector<std::vector<std::string>> images;    // argv of every image it ran, in order
+  std::vector<double> image_ms;                    // ... and when each began
   std::string exe, cwd;
-  std::map<std::string, std::string> env;          // the variables that matter (see kEnvPrefixes)
+  std::map<std::string, std::string> env;          // the variables that matter (see env_matters)
   std::map<std::string, std::string> env_changed;  // ... that differ from the parent's ("" = removed)
   std::vector<std::string> dirs_opened;            // directories opened (a backend scan reads them)
+  std::vector<DirListing> dirs_listed;             // directories read, with the names seen
+  std::vector<ExecFailure> exec_failures;
+  std::map<int, std::string> fds;                  // shared objects and directories open when it ended
+  std::map<int, size_t> signals;                   // signals delivered to it, by number (Go's SIGURG)
   std::vector<Library> libraries;
   bool loader_view = false;                        // the r_debug breakpoint was set (a dynamic program)
   std::vector<LinkEvent> link_events;              // objects ld.so added to and removed from its link map
   std::vector<std::string> link_map;               // its link map at the end (or at exec)
+  // The link map its image began with: its parent's (a fork), what it had when the tracer attached (-p);
+  // empty after an exec (ld.so starts afresh, and every object it adds is a link event).
+  std::vector<std::string> link_map_at_start;
   std::vector<std::string> lines;                  // what it wrote to stdout/stderr, by line (bounded)
   size_t lines_dropped = 0;
   int execs = 0;                                   // how many images it ran (argv etc. are the last's)
