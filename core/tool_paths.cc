@@ -13,11 +13,15 @@ std::string executable_dir(const char* argv0) {
   return p.parent_path().string();
 }
 
-std::string find_rules_dir(const std::string& requested, const std::string& tool_dir, const std::string& source_dir) {
+Result<std::string> find_rules_dir(const std::string& requested, const std::string& tool_dir, const std::string& source_dir) {
   std::error_code ec;
-  for (const std::string& d : {requested, tool_dir + "/../share/vgpu/rules", source_dir})
+  if (!requested.empty()) {
+    if (fs::is_directory(requested, ec)) return fs::weakly_canonical(requested, ec).string();
+    return Error{"--rules-dir " + requested + ": " + (fs::exists(requested, ec) ? "not a directory" : "no such directory")};
+  }
+  for (const std::string& d : {tool_dir + "/../share/vgpu/rules", source_dir})
     if (!d.empty() && fs::is_directory(d, ec)) return fs::weakly_canonical(d, ec).string();
-  return "";
+  return std::string();
 }
 
 bool write_report(const std::string& text, const std::string& path, std::FILE* fallback) {

@@ -186,6 +186,8 @@ echo "ok: -p: the loader view in a running process (its link map at attach, then
 # Usage
 rc=0; "$trace" >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "no command: exit $rc, not 2"
 rc=0; "$trace" --format yaml -- true >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "bad --format: exit $rc, not 2"
+rc=0; "$trace" --rules-dir "$work/no-rules" -- true >/dev/null 2>"$work/err" || rc=$?
+[[ $rc == 2 ]] && grep -q "no such directory" "$work/err" || fail "--rules-dir that does not exist: exit $rc, $(cat "$work/err")"
 "$trace" --help | grep -q "usage: vgpu-trace" || fail "--help"
 rc=0; "$trace" -- "$work/no-such-program" 2>"$work/err" || rc=$?
 [[ $rc == 127 ]] || fail "a missing program: exit $rc, not 127"

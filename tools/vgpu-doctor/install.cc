@@ -64,7 +64,9 @@ Result<Install> discover_install(const CheckOptions& o, const char* argv0) {
   std::string here = executable_dir(argv0);
 
   // Rules: --rules-dir, else the installed copy beside the tool, else the source tree it was built from.
-  in.rules_dir = find_rules_dir(o.rules_dir, here, VGPU_SOURCE_RULES_DIR);
+  auto rules_dir = find_rules_dir(o.rules_dir, here, VGPU_SOURCE_RULES_DIR);
+  if (!rules_dir) return rules_dir.error();
+  in.rules_dir = rules_dir.value();
   if (in.rules_dir.empty()) return Error{"no rules directory (looked for --rules-dir, " + here + "/../share/vgpu/rules)"};
   // The doctor never matches log lines: their regexes are not compiled (every key is still checked).
   auto rules = load_rules(in.rules_dir, RuleLoadOptions{.compile_log_patterns = false});

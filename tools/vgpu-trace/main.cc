@@ -33,12 +33,17 @@ const char* kUsage =
     "       vgpu-trace -p PID [-o FILE] [--format ...]\n"
     "\n"
     "Runs CMD and every process it starts under ptrace, stopping them only on the system calls that say what\n"
-    "they load (a seccomp filter: exec, open/openat, executable mmap, munmap, writes to stdout/stderr), and\n"
-    "reports per process which shared objects it tried, which it loaded and which failed, and why.\n"
+    "they load (a seccomp filter: exec, the open family, getdents64, close, executable mmap, munmap, writes\n"
+    "to stdout/stderr) and where ld.so reports a change of its link map (a breakpoint), and reports per\n"
+    "process which directories it listed, which shared objects it tried, which it loaded and which failed,\n"
+    "and why. Every other system call runs without a stop, but any seccomp filter makes each one a little\n"
+    "slower (bench/trace.sh measures this floor).\n"
     "\n"
     "  -p, --pid PID         attach to a running process (all its threads, and the children it starts from\n"
     "                        then on); Ctrl-C detaches and leaves it running. No filter can be installed\n"
-    "                        in a running process, so every system call stops: strace -f's cost\n"
+    "                        in a running process, so every system call stops: strace -f's cost (a loop\n"
+    "                        of cheap system calls runs about 100x slower). The loader's view starts from\n"
+    "                        the link map the process has when attached\n"
     "  -o, --output FILE     write the report to FILE (default: stderr, after CMD's own output)\n"
     "  --format FORMAT       text (default), json (schema: docs/trace-schema.md), markdown (for a bug\n"
     "                        ticket) or chrome (a trace-event timeline for ui.perfetto.dev)\n"
@@ -46,7 +51,8 @@ const char* kUsage =
     "  --rules-dir DIR       the rules that explain log lines (default: the installed share/vgpu/rules)\n"
     "  --stacks              the call stack of every open of a shared object, symbolized (libunwind-ptrace)\n"
     "  --go-no-preempt       run CMD with GODEBUG=asyncpreemptoff=1: a traced Go program (Ollama) then is not\n"
-    "                        stopped by its own preemption signal every 10 ms; CHANGES ITS SCHEDULING\n"
+    "                        stopped by its own preemption signal (SIGURG, up to every 10 ms per busy\n"
+    "                        goroutine; the report counts them per process); CHANGES ITS SCHEDULING\n"
     "\n"
     "Example: vgpu-trace -o trace.md --format markdown -- ollama serve\n"
     "Exit status: CMD's own (128+N when a signal N killed it); 125 when vgpu-trace itself failed.\n";
@@ -629,7 +635,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   RuleSet rules;
-  std::string rules_dir = find_rules_dir(o.rules_dir, executable_dir(argv[0]), VGPU_SOURCE_RULES_DIR);
+  auto found = find_rules_dir(o.rules_dir, executable_dir(argv[0]), VGPU_SOURCE_RULES_DIR);
+  if (!found) {
+    std::fprintf(stderr, "vgpu-trace: %s\n", found.error().message.c_str());
+    return 2;
+  }
+  std::string rules_dir = found.value();
   bool have_rules = !rules_dir.empty();
   if (have_rules) {
     auto loaded = load_rules(rules_dir);
@@ -653,10 +664,10 @@ int main(int argc, char** argv) {
   forward.sa_flags = SA_RESTART;
   sigaction(SIGTERM, &forward, nullptr);
   sigaction(SIGHUP, &forward, nullptr);
-  // The loader model explains libraries after the trace; the facts it needs (a run of ld.so, the cache)
-  // come in on a thread meanwhile.
-  prefetch_host_loader_facts();
   TraceOptions topts;
+  // The loader model explains a library that was mapped and then unmapped, after the trace; from the
+  // first such unmapping on, the facts it needs (a run of ld.so, the cache) come in on a thread.
+  topts.on_first_unmap = [] { prefetch_host_loader_facts(); };
   topts.output_lines = o.output_lines;
   topts.go_no_preempt = o.go_no_preempt;
   topts.stacks = o.stacks;

@@ -34,6 +34,7 @@
 #include <set>
 #include <memory>
 #include <sstream>
+#include <utility>
 
 namespace vgpu::trace {
 namespace {
@@ -244,7 +245,7 @@ class Tracer {
   void record_line(pid_t tgid, int fd, const std::string& data);
   void end_process(pid_t tgid, double at);
 
-  const TraceOptions& o_;
+  TraceOptions o_;
   TraceResult& r_;
   double t0_;
   std::map<pid_t, Thread> threads_;
@@ -324,6 +325,20 @@ void Tracer::on_exec(pid_t tid) {
   st.fds = std::move(fds);
 }
 
+// At a clone event: whether the parent's clone (or clone3) made a thread of its own process.
+bool is_thread_clone(pid_t parent) {
+  user_regs_struct regs{};
+  if (ptrace(PTRACE_GETREGS, parent, nullptr, &regs) != 0) return false;
+  unsigned long flags = 0;
+  if (regs.orig_rax == SYS_clone) {
+    flags = regs.rdi;
+  } else if (regs.orig_rax == SYS_clone3) {  // struct clone_args begins with its flags
+    iovec local{&flags, sizeof flags}, remote{reinterpret_cast<void*>(regs.rdi), sizeof flags};
+    if (process_vm_readv(parent, &local, 1, &remote, 1, 0) != sizeof flags) return false;
+  }
+  return (flags & CLONE_THREAD) != 0;
+}
+
 // A task seen for the first time, by its fork/clone event or by a stop of its own (which can come
 // first): thread or process, and whose child, the kernel says in /proc/<tid>/status (Tgid, PPid).
 void Tracer::ensure_task(pid_t tid) {
@@ -389,7 +404,10 @@ void Tracer::on_entry(pid_t tid) {
       for (auto it = st.maps.begin(); it != st.maps.end();)
         if (it->addr < hi && lo < it->addr + it->len) {
           Library& lib = proc(tgid).libraries[it->lib];
-          if (lib.outcome == "loaded") lib.outcome = "mapped, then unmapped";
+          if (lib.outcome == "loaded") {
+            lib.outcome = "mapped, then unmapped";
+            if (o_.on_first_unmap) std::exchange(o_.on_first_unmap, nullptr)();
+          }
           it = st.maps.erase(it);
         } else {
           ++it;
@@ -714,7 +732,10 @@ void Tracer::run_attached() {
       case PTRACE_EVENT_VFORK:
       case PTRACE_EVENT_CLONE:
         ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg);
-        ensure_task(static_cast<pid_t>(msg));
+        if (event == PTRACE_EVENT_CLONE && is_thread_clone(tid) && !threads_[static_cast<pid_t>(msg)].tgid)
+          threads_[static_cast<pid_t>(msg)].tgid = threads_[tid].tgid;  // a thread: no need to ask /proc
+        else
+          ensure_task(static_cast<pid_t>(msg));
         break;
       case PTRACE_EVENT_EXEC:
         on_exec(tid);

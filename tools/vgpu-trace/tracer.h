@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -91,6 +92,9 @@ struct TraceOptions {
   // thread of a traced Go program (Ollama) every 10 ms. It changes the program's scheduling: opt-in.
   bool go_no_preempt = false;
   bool stacks = false;  // unwind each process at every open of a shared object (libunwind-ptrace)
+  // Called once, when a library is first unmapped (the report will then want the loader model): the
+  // tool starts gathering what the model needs on a thread, while the trace goes on.
+  std::function<void()> on_first_unmap;
 };
 
 // The command's pid while it runs (0 before and after), for forwarding a signal sent to the tracer.
