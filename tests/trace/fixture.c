@@ -19,8 +19,12 @@
 //   ollama runner ...  runs $VGPU_TEST_RUNNER (ggml-runner) on lib and the dir, as the real runner
 //                      loads ggml in-process
 //   loop N             N times: fork, exec "hello", wait, sleep 50 ms; then "loop done" (to attach to)
+// With VGPU_TEST_ERA=A, `ollama serve` stands in for an era-A Ollama (<= 0.12.3) instead: discovery in
+// the server itself, which globs libcuda.so* in ROOT/lib/ollama, then each LD_LIBRARY_PATH dir, then
+// /usr/lib/x86_64-linux-gnu, dlopens the real file of the first match and logs "inference compute".
 //   dlopen-loop N PATH N times: dlopen PATH, dlclose it, sleep 50 ms; then "dlopen-loop done: K of N"
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -54,12 +58,52 @@ static void* exec_from_thread(void* arg) {
 static volatile sig_atomic_t handled;
 static void on_usr1(int sig) { (void)sig; handled = 1; }
 
+typedef int (*cu_int_fn)(unsigned);
+typedef int (*cu_count_fn)(int*);
+typedef int (*cu_name_fn)(char*, int, int);
+
+// Era A's discovery, as `ollama serve` did it in-process: the first libcuda.so* of the glob dirs.
+static int era_a_serve(const char* lib) {
+  char dirs[16384];
+  const char* llp = getenv("LD_LIBRARY_PATH");
+  snprintf(dirs, sizeof dirs, "%s:%s:/usr/lib/x86_64-linux-gnu", lib, llp ? llp : "");
+  char found[8192] = "";
+  for (char* save = NULL, *d = strtok_r(dirs, ":", &save); d && !found[0]; d = strtok_r(NULL, ":", &save)) {
+    DIR* dir = opendir(d);
+    if (!dir) continue;
+    for (struct dirent* e; (e = readdir(dir));)
+      if (!strncmp(e->d_name, "libcuda.so", 10)) {
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", d, e->d_name);
+        if (realpath(path, found)) break;
+      }
+    closedir(dir);
+  }
+  void* h = found[0] ? dlopen(found, RTLD_LAZY) : NULL;
+  cu_int_fn init = h ? (cu_int_fn)dlsym(h, "cuInit") : NULL;
+  cu_count_fn count = h ? (cu_count_fn)dlsym(h, "cuDeviceGetCount") : NULL;
+  cu_name_fn name = h ? (cu_name_fn)dlsym(h, "cuDeviceGetName") : NULL;
+  int n = 0;
+  char dev[256] = "";
+  if (init && count && name && init(0) == 0 && count(&n) == 0 && n > 0 && name(dev, sizeof dev, 0) == 0) {
+    fprintf(stderr, "level=INFO source=types.go:131 msg=\"inference compute\" id=GPU-0 library=cuda variant=v12 name=\"%s\"\n", dev);
+  } else {
+    if (found[0] && !h) fprintf(stderr, "level=DEBUG source=gpu.go:623 msg=\"skipping %s: %s\"\n", found, dlerror());
+    fputs("level=INFO source=gpu.go:377 msg=\"no compatible GPUs were discovered\"\n", stderr);
+    fputs("level=INFO source=types.go:131 msg=\"inference compute\" id=0 library=cpu variant=\"\" compute=\"\" driver=0.0\n", stderr);
+  }
+  puts("serve: discovery done");
+  return 0;
+}
+
 static int ollama(int argc, char** argv) {
   char lib[4096];
   snprintf(lib, sizeof lib, "%s", self);
   char* slash = strrchr(lib, '/');
   if (!slash) return 2;
   snprintf(slash, sizeof lib - (size_t)(slash - lib), "/../lib/ollama");
+  const char* era = getenv("VGPU_TEST_ERA");
+  if (argc > 1 && !strcmp(argv[1], "serve") && era && !strcmp(era, "A")) return era_a_serve(lib);
   if (argc > 1 && !strcmp(argv[1], "serve")) {
     for (int v = 11; v <= 14; ++v) {
       char dir[4200], olp[8500], llp[16000];

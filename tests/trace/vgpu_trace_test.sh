@@ -129,6 +129,17 @@ VGPU_TEST_RUNNER="$runner" LD_LIBRARY_PATH="$work/root/nvidia" "$trace" -o "$wor
 q 'd["discovery"][0]["backend_outcome"].startswith("did not load") and "libcudart.so.13" in d["discovery"][0]["conclusion"]'
 echo "ok: era-B discovery runner per backend dir: GPU found with the shims; with a broken runtime, no GPU and why"
 
+# An era-A stand-in (VGPU_TEST_ERA=A): discovery inside `ollama serve`, which globs libcuda.so* and
+# dlopens the real file (the shim, under its own name). With the shim's dir on LD_LIBRARY_PATH: found;
+# without: no libcuda anywhere it looked, and the directories it listed are named.
+VGPU_TEST_ERA=A LD_LIBRARY_PATH="$work/root/nvidia" "$trace" -o "$work/report" --format json -- "$work/root/bin/ollama" serve >/dev/null 2>&1
+q 'len(d["discovery"]) == 1 and d["discovery"][0]["era"] == "A" and d["discovery"][0]["backend"].startswith("libcuda.so.1 (")'
+q 'd["discovery"][0]["backend_outcome"] == "loaded" and "NVIDIA H100" in d["discovery"][0]["devices"]'
+VGPU_TEST_ERA=A LD_LIBRARY_PATH= "$trace" -o "$work/report" --format json -- "$work/root/bin/ollama" serve >/dev/null 2>&1
+q 'd["discovery"][0]["era"] == "A" and d["discovery"][0]["conclusion"].find("no GPU: it opened no libcuda.so*") > 0'
+q '"lib/ollama" in d["discovery"][0]["conclusion"] and "library=cpu" in d["discovery"][0]["devices"]'
+echo "ok: era-A discovery in the server: the shim found through its glob (by SONAME) and the GPU named; without it, no GPU and where it looked"
+
 # A signal sent to the tracer alone reaches the command; the report is still written.
 "$trace" -o "$work/report" --format json -- sleep 30 &
 tracer=$!

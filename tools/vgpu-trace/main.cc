@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -421,6 +423,73 @@ void subtree(const TraceResult& r, const Process& p, std::vector<const Process*>
     if (c.ppid == p.pid && &c != &p) subtree(r, c, out);
 }
 
+// The SONAME of a file the process opened ("" when it is not a readable ELF object).
+std::string soname_of(const Library& l) {
+  auto elf = host_elf_cache()->read(l.resolved.empty() ? l.path : l.resolved);
+  return elf ? elf.value()->soname : "";
+}
+
+bool is_ollama_serve(const Process& p) {
+  return std::any_of(p.images.begin(), p.images.end(), [](const std::vector<std::string>& a) {
+    return a.size() > 1 && a[1] == "serve" && base_name(a[0]).find("ollama") != std::string::npos;
+  });
+}
+
+// Era A (<= 0.12.3): `ollama serve` discovers GPUs itself. It globs libcuda.so* (its lib dir, each
+// LD_LIBRARY_PATH dir, then the distributions' driver dirs), dlopens the real file of a match (a shim
+// shows under its own name: recognised by its SONAME), falls back to libcudart.so*, and logs
+// "inference compute" per device, or with library=cpu when there is none. Recognised as such when it
+// started no era-B/C discovery process and either opened a CUDA driver or runtime or logged that line.
+std::optional<Discovery> era_a_discovery(const TraceResult& r, const Process& p, const RuleSet* rules) {
+  if (!is_ollama_serve(p)) return std::nullopt;
+  std::vector<const Process*> tree;
+  subtree(r, p, tree);
+  for (const Process* q : tree)
+    for (const auto& argv : q->images)
+      if (!argv.empty() && ((argv.size() > 1 && (argv[1] == "runner" || argv[1] == "gpu-discover")) || base_name(argv[0]) == "llama-server"))
+        return std::nullopt;  // era B or C: its discovery processes conclude for themselves
+  Discovery d;
+  d.p = &p;
+  d.era = "A";
+  d.role = "ollama serve (discovery in the server)";
+  // What speaks for the search: the driver loaded, else the runtime fallback loaded, else the driver's
+  // attempt, else the runtime's.
+  const Library* cuda = nullptr;
+  std::string cuda_soname;
+  int best = 0;
+  for (const Library& l : p.libraries) {
+    if (l.outcome == "not found" || l.outcome.rfind("open failed", 0) == 0) continue;
+    std::string so = soname_of(l);
+    bool driver = so.rfind("libcuda.so", 0) == 0, runtime = so.rfind("libcudart.so", 0) == 0;
+    if (!driver && !runtime) continue;
+    int rank = search_failed(p, l) ? (driver ? 2 : 1) : (driver ? 4 : 3);
+    if (rank > best) best = rank, cuda = &l, cuda_soname = so;
+  }
+  for (const std::string& line : p.lines) {
+    if (line.find("inference compute") == std::string::npos) continue;
+    size_t id = line.find(" id=");
+    std::string details = id == std::string::npos ? line : line.substr(id + 1);
+    if (line.find("library=cpu") != std::string::npos) d.devices = "none (it logged: inference compute " + details + ")";
+    else d.devices = (d.devices.empty() || d.devices.rfind("none", 0) == 0 ? "" : d.devices + "; ") + "inference compute " + details;
+  }
+  if (!cuda && d.devices.empty()) return std::nullopt;
+  std::string who = d.role + " (pid " + std::to_string(p.pid) + ", era A)";
+  if (cuda) {
+    d.backend = cuda_soname + " (" + cuda->path + ")";
+    d.backend_outcome = search_failed(p, *cuda) ? "did not load: " + explain(*cuda, p, rules).reason : "loaded";
+  }
+  std::string listed;
+  for (const DirListing& l : p.dirs_listed) listed += (listed.empty() ? "" : ", ") + l.path;
+  if (!cuda)
+    d.conclusion = who + ": no GPU: it opened no libcuda.so* (nor libcudart.so*)" +
+                   (listed.empty() ? "" : "; it listed " + listed) + "; devices: " + d.devices;
+  else if (d.backend_outcome != "loaded") d.conclusion = who + ": no GPU: " + d.backend + " " + d.backend_outcome;
+  else if (d.devices.empty()) d.conclusion = who + ": " + d.backend + " loaded; it logged no \"inference compute\" line";
+  else if (d.devices.rfind("none", 0) == 0) d.conclusion = who + ": " + d.backend + " loaded, but no GPU: " + d.devices.substr(6, d.devices.size() - 7);
+  else d.conclusion = who + ": " + d.backend + " loaded; " + d.devices;
+  return d;
+}
+
 std::vector<Discovery> discoveries(const TraceResult& r, const RuleSet* rules) {
   std::vector<Discovery> out;
   for (const Process& p : r.processes) {
@@ -435,7 +504,10 @@ std::vector<Discovery> discoveries(const TraceResult& r, const RuleSet* rules) {
       for (size_t i = 0; i + 1 < argv.size(); ++i)
         if (argv[i] == "--lib-dir") d.backend_dir = argv[i + 1];
     }
-    if (d.role.empty()) continue;
+    if (d.role.empty()) {
+      if (auto a = era_a_discovery(r, p, rules)) out.push_back(std::move(*a));
+      continue;
+    }
     for (const char* var : {"OLLAMA_LIBRARY_PATH", "LD_LIBRARY_PATH", "GGML_BACKEND_PATH"})
       if (auto it = p.env.find(var); d.backend_dir.empty() && it != p.env.end())
         for (const std::string& e : split_list(it->second))
@@ -490,7 +562,7 @@ std::string render_text(const TraceResult& r, const std::vector<Finding>& findin
   });
   if (markdown) o << "```\n";
   if (!disc.empty()) {
-    o << "\n" << h1 << "discovery subprocesses\n";
+    o << "\n" << h1 << "discovery (one conclusion per process that looked for GPUs)\n";
     for (const Discovery& d : disc) o << (markdown ? "- " : "") << d.conclusion << "\n";
   }
   o << "\n" << h1 << "findings (" << findings.size() << ")\n";
