@@ -7,6 +7,9 @@
 //   vfork              vfork, then exec /bin/true; the parent prints the status
 //   dlopen PATH...     dlopen each (RTLD_NOW); dlerror to stderr on failure
 //   hello              prints "hello"
+//   orphan             forks a child that prints "orphan done" 200 ms later; the parent exits at once
+//   leader-exit        the main thread ends (pthread_exit) while another thread prints, then exits 0
+//   die-in-open PATH   makes a FIFO at PATH; a child blocks opening it and is killed with SIGKILL
 //   listdir DIR        opens DIR without O_DIRECTORY (as Go's os.ReadDir does), reads it with
 //                      getdents64 to the end, prints how many names it had
 //   exec-missing PATH  execv(PATH) fails; prints the error, exits 3
@@ -33,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -45,6 +49,14 @@ static void* worker(void* arg) {
   for (int i = 0; i < 20000; ++i) syscall(SYS_getppid);
   printf("thread %ld done\n", n);
   return NULL;
+}
+
+static void* late_thread(void* arg) {
+  (void)arg;
+  usleep(100000);
+  puts("thread done");
+  fflush(stdout);
+  return NULL;  // the last thread: the process exits with status 0
 }
 
 static void* exec_from_thread(void* arg) {
@@ -245,6 +257,36 @@ int main(int argc, char** argv) {
     int st = 0;
     waitpid(pid, &st, 0);
     printf("vfork child exited %d\n", WEXITSTATUS(st));
+    return 0;
+  }
+  if (!strcmp(mode, "orphan")) {
+    if (fork() == 0) {
+      usleep(200000);
+      puts("orphan done");
+      return 0;
+    }
+    puts("parent done");
+    return 0;
+  }
+  if (!strcmp(mode, "leader-exit")) {
+    pthread_t t;
+    pthread_create(&t, NULL, late_thread, NULL);
+    pthread_exit(NULL);
+  }
+  if (!strcmp(mode, "die-in-open") && argc > 2) {
+    unlink(argv[2]);
+    if (mkfifo(argv[2], 0600) != 0) return 1;
+    pid_t pid = fork();
+    if (pid == 0) {
+      open(argv[2], O_RDONLY);  // blocks: no writer
+      _exit(0);
+    }
+    usleep(100000);
+    kill(pid, SIGKILL);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    unlink(argv[2]);
+    printf("child %s in open\n", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL ? "killed" : "not killed");
     return 0;
   }
   if (!strcmp(mode, "listdir") && argc > 2) {

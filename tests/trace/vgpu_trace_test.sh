@@ -43,6 +43,18 @@ echo "ok: exec from a non-leader thread: one process, two images"
 same vfork
 q 'len(d["processes"]) == 2 and d["processes"][1]["argv"] == ["/bin/true"]'
 echo "ok: vfork + exec"
+same leader-exit
+q 'len(d["processes"]) == 1 and d["exit_status"] == 0 and d["processes"][0]["output_lines"] == ["thread done"]'
+echo "ok: the leader thread ends before the process: followed to the end, exit status 0"
+same die-in-open "$work/libfifo.so"
+q 'd["processes"][1]["exit"]["signal"] == 9 and any(l["path"] == "'"$work/libfifo.so"'" and l["outcome"].startswith("open did not return") for l in d["processes"][1]["libraries"])'
+echo "ok: a tracee killed inside a blocking open of a library: its end and the open that never returned"
+# A parent that exits (a zombie until reaped) while its child runs on: the child is followed to its end.
+"$fixture" orphan >"$work/bare.out"; sleep 0.4
+"$trace" -o "$work/report" --format json -- "$fixture" orphan >"$work/traced.out"; sleep 0.4
+cmp -s "$work/bare.out" "$work/traced.out" || fail "orphan: output differs"
+q 'len(d["processes"]) == 2 and d["processes"][1]["exit"]["code"] == 0 and d["processes"][0]["end_ms"] < d["processes"][1]["end_ms"]'
+echo "ok: a parent that exits before its child: the child followed to its end, output unchanged"
 
 # Directory listings (getdents64, also on a directory opened without O_DIRECTORY), a failed exec, openat2
 mkdir -p "$work/dir" && touch "$work/dir/libggml-a.so" "$work/dir/libggml-b.so" "$work/dir/notes.txt"

@@ -684,7 +684,20 @@ void Tracer::end_process(pid_t tgid, double at) {
 void Tracer::on_exit(pid_t tid, int status) {
   auto it = threads_.find(tid);
   pid_t tgid = it != threads_.end() ? it->second.tgid : tid;
-  if (it != threads_.end()) threads_.erase(it);
+  if (it != threads_.end()) {
+    // A thread that died inside the open of a library (killed while it blocked): the attempt is kept.
+    const Pending& p = it->second.pending;
+    bool open = p.nr == SYS_open || p.nr == SYS_openat || p.nr == SYS_openat2;
+    if (it->second.in_syscall && open && looks_like_library(p.path) && procs_.count(tgid)) {
+      Library lib;
+      lib.path = p.path;
+      lib.first_ms = now_ms() - t0_;
+      lib.stack = p.stack;
+      lib.outcome = "open did not return (the thread ended in it)";
+      proc(tgid).libraries.push_back(std::move(lib));
+    }
+    threads_.erase(it);
+  }
   if (tgid != tid || !procs_.count(tgid)) return;  // a thread, or a process we never saw
   Process& p = proc(tgid);
   p.exited = true;

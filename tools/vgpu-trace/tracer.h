@@ -26,7 +26,8 @@ struct Library {
   std::string path;      // as the process named it (open/openat argument, made absolute)
   std::string resolved;  // the file it is (symlinks followed), when it exists
   // "not found" (the open failed), "opened, not mapped", "mapped, then unmapped" (a dlopen that failed
-  // after mapping), "loaded" (mapped executable and still mapped at exit or exec).
+  // after mapping), "loaded" (mapped executable and still mapped at exit or exec), "open did not return
+  // (the thread ended in it)" (killed while the open blocked).
   std::string outcome;
   int error = 0;             // errno of a failed open
   double first_ms = 0;       // since the trace started
