@@ -168,36 +168,36 @@ GODEBUG=madvdontneed=1 "$trace" --go-no-preempt -o "$work/report" -- sh -c 'echo
 [[ $(cat "$work/out") == "madvdontneed=1,asyncpreemptoff=1" ]] || fail "--go-no-preempt: GODEBUG is $(cat "$work/out")"
 echo "ok: --format chrome (a process track each, library instants); --go-no-preempt appends to GODEBUG"
 
+# attached EXPECTED FIXTURE_ARGS...: runs the fixture, attaches 0.3 s in, Ctrl-C 0.8 s later; the tracer
+# must exit 0, and the fixture must still be running, then finish with exactly EXPECTED and status 0.
+attached() {
+  local expected=$1 rc=0 tracer target
+  shift
+  "$fixture" "$@" >"$work/loop.out" &
+  target=$!
+  sleep 0.3
+  "$trace" -p "$target" -o "$work/report" --format json &
+  tracer=$!
+  sleep 0.8
+  kill -INT "$tracer"
+  wait "$tracer" || rc=$?
+  [[ $rc == 0 ]] || fail "vgpu-trace -p ($*): exit $rc after Ctrl-C"
+  kill -0 "$target" 2>/dev/null || fail "($*): the attached process did not survive the detach"
+  rc=0; wait "$target" || rc=$?
+  [[ $rc == 0 && $(cat "$work/loop.out") == "$expected" ]] || fail "after detach ($*): exit $rc, '$(cat "$work/loop.out")'"
+  attached_pid=$target
+}
+
 # Attach to a running process, follow the children it starts, detach on Ctrl-C: it goes on, correct.
-"$fixture" loop 30 >"$work/loop.out" &
-target=$!
-sleep 0.3
-"$trace" -p "$target" -o "$work/report" --format json &
-tracer=$!
-sleep 0.8
-kill -INT "$tracer"
-rc=0; wait "$tracer" || rc=$?
-[[ $rc == 0 ]] || fail "vgpu-trace -p: exit $rc after Ctrl-C"
-kill -0 "$target" 2>/dev/null || fail "the attached process did not survive the detach"
-rc=0; wait "$target" || rc=$?
-[[ $rc == 0 && $(cat "$work/loop.out") == "loop done: 30 of 30" ]] || fail "after detach: exit $rc, '$(cat "$work/loop.out")'"
-q 'd["processes"][0]["pid"] == '"$target"' and d["processes"][0]["exit"] is None'
+attached "loop done: 30 of 30" loop 30
+q 'd["processes"][0]["pid"] == '"$attached_pid"' and d["processes"][0]["exit"] is None'
 q 'sum(p["argv"][1:] == ["hello"] for p in d["processes"]) >= 3'
 echo "ok: -p attaches, follows the children started meanwhile, detaches on Ctrl-C; the process finishes correctly"
 
 # Attach mode has the loader's view too: the breakpoint set in the running process, the link map it
-# already had, then each dlopen and dlclose as ld.so reports it; the breakpoint is gone after detach.
-"$fixture" dlopen-loop 30 "$work/libs/libggml-good.so" >"$work/loop.out" &
-target=$!
-sleep 0.3
-"$trace" -p "$target" -o "$work/report" --format json &
-tracer=$!
-sleep 0.8
-kill -INT "$tracer"
-rc=0; wait "$tracer" || rc=$?
-[[ $rc == 0 ]] || fail "vgpu-trace -p (dlopen-loop): exit $rc after Ctrl-C"
-rc=0; wait "$target" || rc=$?
-[[ $rc == 0 && $(cat "$work/loop.out") == "dlopen-loop done: 30 of 30" ]] || fail "after detach: exit $rc, '$(cat "$work/loop.out")'"
+# already had, then each dlopen and dlclose as ld.so reports it; the breakpoint is gone after detach
+# (the process dlopens on, 30 of 30, after it).
+attached "dlopen-loop done: 30 of 30" dlopen-loop 30 "$work/libs/libggml-good.so"
 q 'd["processes"][0]["loader_view"] and any(m.endswith("/libc.so.6") for m in d["processes"][0]["link_map"])'
 q 'not any(e["path"].endswith("/libc.so.6") for e in d["processes"][0]["link_events"])'
 q 'sum(e["path"].endswith("/libggml-good.so") and e["event"] == "added" for e in d["processes"][0]["link_events"]) >= 3'
