@@ -99,6 +99,17 @@ echo "ok: dlopen loaded / not found (its own dlerror quoted) / a dependency miss
 LD_LIBRARY_PATH="$work/broken:$work/libs" same dlopen "$work/libs/libggml-cudafake.so"
 q 'any("__cudaRegisterFatBinary" in f["message"] for f in d["findings"])'
 echo "ok: a runtime that keeps __cudaRegisterFatBinary local: named"
+# Files ld.so opens and rejects before mapping: not an ELF object; built for another machine (e_machine
+# patched to AArch64, 183).
+echo "not a library" >"$work/libs/libggml-text.so"
+cp "$work/libs/libggml-good.so" "$work/libs/libggml-arm.so"
+printf '\xb7\x00' | dd of="$work/libs/libggml-arm.so" bs=1 seek=18 conv=notrunc status=none
+same dlopen "$work/libs/libggml-text.so" "$work/libs/libggml-arm.so"
+q 'all(any(l["path"].endswith(n) and l["outcome"] == "opened, not mapped" for l in d["processes"][0]["libraries"]) for n in ("libggml-text.so", "libggml-arm.so"))'
+q 'any("libggml-text.so" in f["message"] and "file too short" in f["message"] and "not an ELF file" in f["message"] for f in d["findings"])'
+# glibc says "No such file or directory" for a file of another machine; the trace adds what it is.
+q 'any("libggml-arm.so" in f["message"] and "No such file" in f["message"] and "wrong machine (e_machine 183)" in f["message"] for f in d["findings"])'
+echo "ok: a file that is not ELF and one for another machine: opened, not mapped; the process's words, and what the file is (glibc calls the latter missing)"
 
 # An Ollama-like runner loading the real ggml registry (node-llama-cpp 3.22.1, CUDA 13).
 bins=$("$here/fetch_ggml.sh" 3.22.1) || exit $?

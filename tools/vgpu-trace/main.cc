@@ -57,7 +57,8 @@ const char* kUsage =
     "                        goroutine; the report counts them per process); CHANGES ITS SCHEDULING\n"
     "\n"
     "Example: vgpu-trace -o trace.md --format markdown -- ollama serve\n"
-    "Exit status: CMD's own (128+N when a signal N killed it); 125 when vgpu-trace itself failed.\n";
+    "Exit status: CMD's own (128+N when a signal N killed it); 2 on a usage error (a bad option, a\n"
+    "--rules-dir that is not a directory); 125 when vgpu-trace itself failed.\n";
 
 struct Options {
   bool go_no_preempt = false, stacks = false;
@@ -208,8 +209,21 @@ ModelVerdict model_verdict_uncached(const Process& p, const Library& lib) {
   // An object by path (not the vDSO, which has no file); one that cannot be read is left to the search.
   for (const std::string& o : loaded_before(p, lib))
     if (!o.empty() && o[0] == '/' && o != p.exe) (void)model->preload(o);
-  Resolution top = model->load(lib.resolved.empty() ? lib.path : lib.path, nullptr);
-  if (!top.found) return v;
+  Resolution top = model->load(lib.path, nullptr);
+  if (!top.found) {
+    // The file itself: ld.so skips one of another class or machine and gives up on one that is not
+    // ELF (open_verify), after opening it. glibc then says "No such file or directory" for the former.
+    for (const SearchStep& t : top.tried)
+      if (t.candidate == lib.path && (t.outcome.rfind("wrong ", 0) == 0 || t.outcome.rfind("not an ELF file", 0) == 0)) {
+        std::string why = t.outcome;
+        if (size_t at = why.find(t.candidate + ": "); at != std::string::npos) why.erase(at, t.candidate.size() + 2);
+        v.failed = true;
+        v.reason = "ld.so opened it and rejected it: " + why;
+        v.evidence.push_back("model: " + t.candidate + ": " + t.outcome);
+        return v;
+      }
+    return v;
+  }
   for (const auto& o : model->objects())
     for (const Resolution& d : o->deps) {
       if (!d.found) {
@@ -240,6 +254,17 @@ struct Explained {
   bool dlclose = false;  // the model says it loads: unmapped by a dlclose, not a failure
 };
 
+// A file that was opened and never mapped: what ld.so makes of the file itself is added to the process's
+// words, which can mislead (glibc reports a library of another machine as "No such file or directory").
+Explained with_file_verdict(Explained e, const Process& p, const Library& lib) {
+  if (lib.outcome != "opened, not mapped") return e;
+  ModelVerdict v = model_verdict(p, lib);
+  if (!v.failed) return e;
+  e.reason += "; but the file is there: " + v.reason;
+  e.evidence.insert(e.evidence.end(), v.evidence.begin(), v.evidence.end());
+  return e;
+}
+
 // Why a library did not load, in order of evidence: the process's own words (a line naming the file,
 // explained by a [[log_line]] rule when one matches), then what the outcome itself says.
 Explained explain(const Library& lib, const Process& p, const RuleSet* rules) {
@@ -253,11 +278,11 @@ Explained explain(const Library& lib, const Process& p, const RuleSet* rules) {
         l->matches(line, &vars);
         e.reason = expand(l->meaning, vars);
         e.evidence.push_back("pid " + std::to_string(p.pid) + " wrote: " + line + "  (" + l->id + ")");
-        return e;
+        return with_file_verdict(e, p, lib);
       }
     e.reason = "the process said: " + line;
     e.evidence.push_back("pid " + std::to_string(p.pid) + " wrote: " + line);
-    return e;
+    return with_file_verdict(e, p, lib);
   }
   if (lib.outcome == "not found") e.reason = "no such file";
   else if (lib.outcome == "mapped, then unmapped") {
@@ -273,8 +298,11 @@ Explained explain(const Library& lib, const Process& p, const RuleSet* rules) {
       return e;
     }
     e.reason = "mapped, then unmapped: a dlopen that failed, or a dlclose; the process printed nothing about it";
-  } else if (lib.outcome == "opened, not mapped")
-    e.reason = "opened but never mapped: not a loadable object for this process (wrong class or machine, or only read)";
+  } else if (lib.outcome == "opened, not mapped") {
+    ModelVerdict v = model_verdict(p, lib);
+    e.reason = v.failed ? v.reason : "opened but never mapped: read, not loaded (or a loader this model does not follow)";
+    e.evidence = v.evidence;
+  }
   else e.reason = lib.outcome;
   return e;
 }
