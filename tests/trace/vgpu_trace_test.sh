@@ -179,6 +179,21 @@ GODEBUG=madvdontneed=1 "$trace" --go-no-preempt -o "$work/report" -- sh -c 'echo
 [[ $(cat "$work/out") == "madvdontneed=1,asyncpreemptoff=1" ]] || fail "--go-no-preempt: GODEBUG is $(cat "$work/out")"
 echo "ok: --format chrome (a process track each, library instants); --go-no-preempt appends to GODEBUG"
 
+# If the tracer dies, its tracees die with it (PTRACE_O_EXITKILL): none is left running unfiltered, or
+# stopped forever.
+"$trace" -o "$work/report" -- "$fixture" loop 100 >/dev/null &
+tracer=$!
+for _ in $(seq 50); do target=$(pgrep -P "$tracer" || true); [[ -n $target ]] && break; sleep 0.1; done
+[[ -n $target ]] || fail "the traced command did not start"
+sleep 0.3
+kill -KILL "$tracer"
+wait "$tracer" 2>/dev/null || true
+# (a zombie counts as dead: its new parent may be slow to reap it)
+running() { local st; st=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null); [[ -n $st && $st != Z ]]; }
+for _ in $(seq 50); do running "$target" || break; sleep 0.1; done
+! running "$target" || fail "the command outlived a killed tracer"
+echo "ok: the tracer killed: the command is killed with it"
+
 # attached EXPECTED FIXTURE_ARGS...: runs the fixture, attaches 0.3 s in, Ctrl-C 0.8 s later; the tracer
 # must exit 0, and the fixture must still be running, then finish with exactly EXPECTED and status 0.
 attached() {
