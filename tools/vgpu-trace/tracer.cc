@@ -492,7 +492,8 @@ void Tracer::on_syscall_exit(pid_t tid) {
       }
       break;
     case SYS_mmap:
-      if (ret >= 0 && (p.args[2] & PROT_EXEC)) record_exec_mapping(tgid, static_cast<unsigned long>(ret), p.args[1], static_cast<int>(p.args[4]));
+      // (a MAP_FIXED mapping was recorded at entry; in attach mode every call also stops here)
+      if (ret >= 0 && (p.args[2] & PROT_EXEC) && !(p.args[3] & MAP_FIXED)) record_exec_mapping(tgid, static_cast<unsigned long>(ret), p.args[1], static_cast<int>(p.args[4]));
       break;
     case SYS_execve:
     case SYS_execveat:
