@@ -24,7 +24,7 @@
 //   loop N             N times: fork, exec "hello", wait, sleep 50 ms; then "loop done" (to attach to)
 // With VGPU_TEST_ERA=A, `ollama serve` stands in for an era-A Ollama (<= 0.12.3) instead: discovery in
 // the server itself, which globs libcuda.so* in ROOT/lib/ollama, then each LD_LIBRARY_PATH dir, then
-// /usr/lib/x86_64-linux-gnu, dlopens the real file of the first match and logs "inference compute".
+// $VGPU_TEST_DRIVER_DIR (default /usr/lib/x86_64-linux-gnu), dlopens the real file of the first match and logs "inference compute".
 //   dlopen-loop N PATH N times: dlopen PATH, dlclose it, sleep 50 ms; then "dlopen-loop done: K of N"
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -78,7 +78,8 @@ typedef int (*cu_name_fn)(char*, int, int);
 static int era_a_serve(const char* lib) {
   char dirs[16384];
   const char* llp = getenv("LD_LIBRARY_PATH");
-  snprintf(dirs, sizeof dirs, "%s:%s:/usr/lib/x86_64-linux-gnu", lib, llp ? llp : "");
+  const char* system = getenv("VGPU_TEST_DRIVER_DIR");  // the distribution's driver dir (a test points it elsewhere)
+  snprintf(dirs, sizeof dirs, "%s:%s:%s", lib, llp ? llp : "", system ? system : "/usr/lib/x86_64-linux-gnu");
   char found[8192] = "";
   for (char* save = NULL, *d = strtok_r(dirs, ":", &save); d && !found[0]; d = strtok_r(NULL, ":", &save)) {
     DIR* dir = opendir(d);
@@ -281,7 +282,17 @@ int main(int argc, char** argv) {
       open(argv[2], O_RDONLY);  // blocks: no writer
       _exit(0);
     }
-    usleep(100000);
+    // Kill it only once it blocks in the open (openat is 257), however slow a loaded machine is.
+    char path[64], buf[32] = "";
+    snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+    for (int i = 0; i < 1000 && strncmp(buf, "257 ", 4) != 0; ++i) {
+      usleep(10000);
+      FILE* f = fopen(path, "r");
+      if (f) {
+        if (!fgets(buf, sizeof buf, f)) buf[0] = 0;
+        fclose(f);
+      }
+    }
     kill(pid, SIGKILL);
     int st = 0;
     waitpid(pid, &st, 0);

@@ -50,8 +50,9 @@ same die-in-open "$work/libfifo.so"
 q 'd["processes"][1]["exit"]["signal"] == 9 and any(l["path"] == "'"$work/libfifo.so"'" and l["outcome"].startswith("open did not return") for l in d["processes"][1]["libraries"])'
 echo "ok: a tracee killed inside a blocking open of a library: its end and the open that never returned"
 # A parent that exits (a zombie until reaped) while its child runs on: the child is followed to its end.
-"$fixture" orphan >"$work/bare.out"; sleep 0.4
-"$trace" -o "$work/report" --format json -- "$fixture" orphan >"$work/traced.out"; sleep 0.4
+"$fixture" orphan >"$work/bare.out"
+for _ in $(seq 100); do grep -q "orphan done" "$work/bare.out" && break; sleep 0.1; done
+"$trace" -o "$work/report" --format json -- "$fixture" orphan >"$work/traced.out"  # waits for the child too
 cmp -s "$work/bare.out" "$work/traced.out" || fail "orphan: output differs"
 q 'len(d["processes"]) == 2 and d["processes"][1]["exit"]["code"] == 0 and d["processes"][0]["end_ms"] < d["processes"][1]["end_ms"]'
 echo "ok: a parent that exits before its child: the child followed to its end, output unchanged"
@@ -158,7 +159,7 @@ echo "ok: era-B discovery runner per backend dir: GPU found with the shims; with
 VGPU_TEST_ERA=A LD_LIBRARY_PATH="$work/root/nvidia" "$trace" -o "$work/report" --format json -- "$work/root/bin/ollama" serve >/dev/null 2>&1
 q 'len(d["discovery"]) == 1 and d["discovery"][0]["era"] == "A" and d["discovery"][0]["backend"].startswith("libcuda.so.1 (")'
 q 'd["discovery"][0]["backend_outcome"] == "loaded" and "NVIDIA H100" in d["discovery"][0]["devices"]'
-VGPU_TEST_ERA=A LD_LIBRARY_PATH= "$trace" -o "$work/report" --format json -- "$work/root/bin/ollama" serve >/dev/null 2>&1
+VGPU_TEST_ERA=A VGPU_TEST_DRIVER_DIR="$work/no-driver" LD_LIBRARY_PATH= "$trace" -o "$work/report" --format json -- "$work/root/bin/ollama" serve >/dev/null 2>&1
 q 'd["discovery"][0]["era"] == "A" and d["discovery"][0]["conclusion"].find("no GPU: it opened no libcuda.so*") > 0'
 q '"lib/ollama" in d["discovery"][0]["conclusion"] and "library=cpu" in d["discovery"][0]["devices"]'
 echo "ok: era-A discovery in the server: the shim found through its glob (by SONAME) and the GPU named; without it, no GPU and where it looked"
@@ -204,6 +205,8 @@ attached() {
   sleep 0.3
   "$trace" -p "$target" -o "$work/report" --format json &
   tracer=$!
+  # attached (TracerPid set) before the 0.8 s of tracing start, however slow the machine
+  for _ in $(seq 100); do [[ $(awk '/^TracerPid:/ {print $2}' "/proc/$target/status" 2>/dev/null) == "$tracer" ]] && break; sleep 0.05; done
   sleep 0.8
   kill -INT "$tracer"
   wait "$tracer" || rc=$?
@@ -215,15 +218,15 @@ attached() {
 }
 
 # Attach to a running process, follow the children it starts, detach on Ctrl-C: it goes on, correct.
-attached "loop done: 30 of 30" loop 30
+attached "loop done: 60 of 60" loop 60
 q 'd["processes"][0]["pid"] == '"$attached_pid"' and d["processes"][0]["exit"] is None'
 q 'sum(p["argv"][1:] == ["hello"] for p in d["processes"]) >= 3'
 echo "ok: -p attaches, follows the children started meanwhile, detaches on Ctrl-C; the process finishes correctly"
 
 # Attach mode has the loader's view too: the breakpoint set in the running process, the link map it
 # already had, then each dlopen and dlclose as ld.so reports it; the breakpoint is gone after detach
-# (the process dlopens on, 30 of 30, after it).
-attached "dlopen-loop done: 30 of 30" dlopen-loop 30 "$work/libs/libggml-good.so"
+# (the process dlopens on, 60 of 60, after it).
+attached "dlopen-loop done: 60 of 60" dlopen-loop 60 "$work/libs/libggml-good.so"
 q 'd["processes"][0]["loader_view"] and any(m.endswith("/libc.so.6") for m in d["processes"][0]["link_map"])'
 q 'not any(e["path"].endswith("/libc.so.6") for e in d["processes"][0]["link_events"])'
 q 'sum(e["path"].endswith("/libggml-good.so") and e["event"] == "added" for e in d["processes"][0]["link_events"]) >= 3'

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <tuple>
 #include <set>
 #include <sstream>
 #include <string>
@@ -177,8 +178,9 @@ ModelVerdict model_verdict_uncached(const Process& p, const Library& lib);
 
 // Once per process and library: the report asks several times.
 ModelVerdict model_verdict(const Process& p, const Library& lib) {
-  static std::map<std::pair<pid_t, std::string>, ModelVerdict> cache;
-  auto key = std::make_pair(p.pid, lib.path);
+  // (when it was opened too: the model starts from what the process had loaded at that moment)
+  static std::map<std::tuple<pid_t, std::string, double>, ModelVerdict> cache;
+  auto key = std::make_tuple(p.pid, lib.path, lib.first_ms);
   auto it = cache.find(key);
   if (it == cache.end()) it = cache.emplace(key, model_verdict_uncached(p, lib)).first;
   return it->second;

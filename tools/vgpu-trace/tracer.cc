@@ -211,6 +211,9 @@ struct ProcState {
   std::vector<unsigned long> nodes;
   std::map<unsigned long, std::pair<unsigned long, std::string>> node_names;
   std::map<int, std::string> fds;       // fd -> absolute path, for every successful open
+  std::map<int, size_t> listing_fds;    // fd -> index in dirs_listed of the read-through in progress on it
+  std::map<int, bool> listing_first;
+  std::map<std::string, size_t> listing_index;  // directory -> index in dirs_listed    // fd -> that read-through is the directory's first (names kept)
   std::vector<Mapping> maps;            // executable mappings of opened files
   std::string partial[3];               // an unfinished output line per fd
 };
@@ -392,7 +395,25 @@ void Tracer::on_entry(pid_t tid) {
       p.path = f != st.fds.end() ? f->second : readlink_str(task + "/fd/" + std::to_string(fd));
       break;
     }
-    case SYS_close: st.fds.erase(static_cast<int>(a[0])); break;
+    case SYS_close:
+      st.fds.erase(static_cast<int>(a[0]));
+      st.listing_fds.erase(static_cast<int>(a[0]));
+      break;
+    case SYS_close_range:  // [first, last]; CLOSE_RANGE_CLOEXEC only marks them
+      if (!(a[2] & 4 /* CLOSE_RANGE_CLOEXEC */)) {
+        st.fds.erase(st.fds.lower_bound(static_cast<int>(a[0])), a[1] >= INT_MAX ? st.fds.end() : st.fds.upper_bound(static_cast<int>(a[1])));
+        st.listing_fds.erase(st.listing_fds.lower_bound(static_cast<int>(a[0])), a[1] >= INT_MAX ? st.listing_fds.end() : st.listing_fds.upper_bound(static_cast<int>(a[1])));
+      }
+      break;
+    case SYS_dup2:
+    case SYS_dup3: {  // the new descriptor names what the old one does (or nothing we track)
+      int from = static_cast<int>(a[0]), to = static_cast<int>(a[1]);
+      if (from == to) break;
+      st.listing_fds.erase(to);
+      if (auto f = st.fds.find(from); f != st.fds.end()) st.fds[to] = f->second;
+      else st.fds.erase(to);
+      break;
+    }
     case SYS_write: {
       int fd = static_cast<int>(a[0]);
       if (fd == 1 || fd == 2) record_line(tgid, fd, read_bytes(tid, a[1], std::min<unsigned long>(a[2], 65536)));
@@ -419,11 +440,10 @@ void Tracer::on_entry(pid_t tid) {
   bool open = p.nr == SYS_open || p.nr == SYS_openat || p.nr == SYS_openat2;
   if (o_.stacks && open && looks_like_library(p.path)) p.stack = unwind(tid);
   // What needs the result: a library or directory open (its descriptor, or why it failed), an exec
-  // (which fails or never returns), a listing (the names), an mmap whose address the kernel chooses
-  // (ld.so maps a library's executable segment MAP_FIXED into its reservation: the address is known).
+  // (which fails or never returns), a listing (the names), an executable mapping (it can fail: EPERM
+  // on a noexec mount is ld.so's "failed to map segment").
   p.wants_exit = (open && (p.directory || looks_like_library(p.path))) || p.nr == SYS_execve ||
-                 p.nr == SYS_execveat || p.nr == SYS_getdents64 || (p.nr == SYS_mmap && !(a[3] & MAP_FIXED));
-  if (p.nr == SYS_mmap && (a[3] & MAP_FIXED)) record_exec_mapping(tgid, a[0], a[1], static_cast<int>(a[4]));
+                 p.nr == SYS_execveat || p.nr == SYS_getdents64 || (p.nr == SYS_mmap && (a[2] & PROT_EXEC));
   th.pending = std::move(p);
   th.in_syscall = true;
 }
@@ -471,7 +491,7 @@ void Tracer::on_syscall_exit(pid_t tid) {
     case SYS_open:
     case SYS_openat:
     case SYS_openat2:
-      if (ret >= 0) st.fds[static_cast<int>(ret)] = p.path;
+      if (ret >= 0) st.fds[static_cast<int>(ret)] = p.path, st.listing_fds.erase(static_cast<int>(ret));
       if (p.directory && ret >= 0) {
         if (std::find(pr.dirs_opened.begin(), pr.dirs_opened.end(), p.path) == pr.dirs_opened.end())
           pr.dirs_opened.push_back(p.path);
@@ -492,8 +512,7 @@ void Tracer::on_syscall_exit(pid_t tid) {
       }
       break;
     case SYS_mmap:
-      // (a MAP_FIXED mapping was recorded at entry; in attach mode every call also stops here)
-      if (ret >= 0 && (p.args[2] & PROT_EXEC) && !(p.args[3] & MAP_FIXED)) record_exec_mapping(tgid, static_cast<unsigned long>(ret), p.args[1], static_cast<int>(p.args[4]));
+      if (ret >= 0 && (p.args[2] & PROT_EXEC)) record_exec_mapping(tgid, static_cast<unsigned long>(ret), p.args[1], static_cast<int>(p.args[4]));
       break;
     case SYS_execve:
     case SYS_execveat:
@@ -511,18 +530,29 @@ void Tracer::on_syscall_exit(pid_t tid) {
 // an empty return ends a read-through.
 void Tracer::record_listing(pid_t tid, pid_t tgid, const std::string& dir, unsigned long buf, size_t len, double at) {
   Process& pr = proc(tgid);
-  DirListing* l = nullptr;
-  for (DirListing& d : pr.dirs_listed)
-    if (d.path == dir) l = &d;
-  if (!l) {
-    pr.dirs_listed.push_back({dir, {}, 0, 0, at});
-    l = &pr.dirs_listed.back();
+  ProcState& st = procs_[tgid];
+  int fd = static_cast<int>(threads_[tid].pending.args[0]);
+  // A read-through begins at the first getdents64 on a descriptor and ends at an empty return (or its
+  // close): names are kept from a directory's first read-through only, however it ended.
+  auto progress = st.listing_fds.find(fd);
+  if (progress == st.listing_fds.end()) {
+    auto known = st.listing_index.find(dir);
+    size_t index = known != st.listing_index.end() ? known->second : pr.dirs_listed.size();
+    if (known == st.listing_index.end()) {
+      pr.dirs_listed.push_back({dir, {}, 0, 0, at});
+      st.listing_index[dir] = index;
+    }
+    st.listing_first[fd] = pr.dirs_listed[index].passes == 0 && known == st.listing_index.end();
+    ++pr.dirs_listed[index].passes;
+    progress = st.listing_fds.emplace(fd, index).first;
   }
-  if (len == 0) {  // the end of a read-through
-    ++l->passes;
+  DirListing& l = pr.dirs_listed[progress->second];
+  bool first = st.listing_first[fd];
+  if (len == 0) {  // the end of this read-through
+    st.listing_fds.erase(progress);
     return;
   }
-  if (l->passes) return;  // read again: the names of the first read-through are kept
+  if (!first) return;
   std::string data = read_bytes(tid, buf, len);
   // d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name (NUL-terminated)
   for (size_t off = 0; off + 19 < data.size();) {
@@ -533,8 +563,8 @@ void Tracer::record_listing(pid_t tid, pid_t tgid, const std::string& dir, unsig
     std::string n(name, strnlen(name, reclen - 19));
     off += reclen;
     if (n == "." || n == "..") continue;
-    ++l->count;
-    if (l->entries.size() < DirListing::kMaxEntries) l->entries.push_back(std::move(n));
+    ++l.count;
+    if (l.entries.size() < DirListing::kMaxEntries) l.entries.push_back(std::move(n));
   }
 }
 
@@ -819,7 +849,10 @@ void Tracer::add_attached(pid_t tgid, const std::vector<pid_t>& tids) {
   // What it has open now, so that a later mmap of an already-open library is recognised.
   for (const auto& fd : std::filesystem::directory_iterator(base + "/fd", std::filesystem::directory_options::skip_permission_denied)) {
     int n = std::atoi(fd.path().filename().c_str());
-    procs_[tgid].fds[n] = readlink_str(fd.path().string());
+    std::string target = readlink_str(fd.path().string());
+    std::error_code ec;
+    if (!target.empty() && target[0] == '/' && (looks_like_library(target) || std::filesystem::is_directory(target, ec)))
+      procs_[tgid].fds[n] = target;
   }
   for (pid_t t : tids) threads_[t].tgid = tgid;
 }
@@ -828,7 +861,7 @@ void Tracer::add_attached(pid_t tgid, const std::vector<pid_t>& tids) {
 // was about to receive, so that each goes on running as if never traced.
 void Tracer::detach_all() {
   for (const auto& [tid, th] : threads_) ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
-  std::set<pid_t> left;
+  std::set<pid_t> left, restored;
   for (const auto& [tid, th] : threads_) left.insert(tid);
   while (!left.empty()) {
     int status = 0;
@@ -848,11 +881,12 @@ void Tracer::detach_all() {
     if (signal_delivery && sig == SIGTRAP && on_breakpoint(tid)) signal_delivery = false;  // ours, handled
     // Take our breakpoint out of its memory (once per process) before letting it go.
     pid_t tgid = threads_.count(tid) ? threads_[tid].tgid : tid;
-    if (auto it = procs_.find(tgid); it != procs_.end() && it->second.brk) {
+    // The address stays known: another thread may already be stopped on the int3, and its SIGTRAP is
+    // still ours to emulate (on_breakpoint) after the byte is restored.
+    if (auto it = procs_.find(tgid); it != procs_.end() && it->second.brk && restored.insert(tgid).second) {
       errno = 0;
       unsigned long word = static_cast<unsigned long>(ptrace(PTRACE_PEEKTEXT, tid, it->second.brk, nullptr));
       if (!errno) ptrace(PTRACE_POKETEXT, tid, it->second.brk, reinterpret_cast<void*>((word & ~0xffUL) | 0xc3));
-      it->second.brk = 0;
     }
     ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(signal_delivery ? sig : 0)));
     left.erase(tid);
@@ -890,7 +924,8 @@ Result<std::vector<sock_filter>> build_filter() {
   if (rc == -EOPNOTSUPP || rc == -EINVAL) rc = 0;
   auto trace = [&](int nr) { if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), nr, 0); };
   for (int nr : {SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2),
-                 SCMP_SYS(getdents64), SCMP_SYS(close), SCMP_SYS(munmap)})
+                 SCMP_SYS(getdents64), SCMP_SYS(close), SCMP_SYS(close_range), SCMP_SYS(dup2), SCMP_SYS(dup3),
+                 SCMP_SYS(munmap)})
     trace(nr);
   if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(mmap), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
   if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, 1));

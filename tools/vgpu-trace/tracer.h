@@ -47,7 +47,7 @@ struct DirListing {
   std::string path;
   std::vector<std::string> entries;  // the names of its first full read, "." and ".." left out (the first kMaxEntries)
   size_t count = 0;                  // how many names that read gave
-  size_t passes = 0;                 // how many times it was read to the end (ggml lists its dir per backend)
+  size_t passes = 0;                 // read-throughs begun, on any descriptor (ggml lists its dir per backend)
   double at_ms = 0;                  // its first read
   static constexpr size_t kMaxEntries = 256;
 };
