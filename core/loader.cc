@@ -124,7 +124,11 @@ bool LoaderModel::try_file(const std::string& path, const std::string& source, R
   if (!elf) {
     // open_verify: only a wrong class or machine is skipped; a file ld.so cannot read as ELF (bad magic,
     // too short, headers past the end) fails the whole load there ("lose"), and the search stops.
-    r.tried.push_back({source, path, "not an ELF file: " + elf.error().message});
+    // The reader's words without the path the step already names: "not an ELF file", or
+    // "not an ELF file: truncated: ...".
+    std::string why = elf.error().message;
+    if (why.rfind(path + ": ", 0) == 0) why.erase(0, path.size() + 2);
+    r.tried.push_back({source, path, why == "not an ELF file" ? why : "not an ELF file: " + why});
     r.fatal = true;
     r.notes.push_back("ld.so stops at " + path + ": it cannot read it as ELF, and does not search further");
     return false;

@@ -53,12 +53,10 @@ void check_backend(const Install& in, Backend& b, Report& r) {
         bool bad = t.outcome.rfind("wrong ", 0) == 0 || t.outcome.rfind("not an ELF file", 0) == 0;
         if (!bad || !bad_seen.insert(t.candidate).second) continue;
         bool unreadable = t.outcome.rfind("not an ELF file", 0) == 0;
-        std::string why = t.outcome;
-        if (size_t at = why.find(t.candidate + ": "); at != std::string::npos) why.erase(at, t.candidate.size() + 2);
         r.findings.push_back({"elf.bad_candidate", d.found ? Severity::warning : Severity::error, t.candidate,
-                              unreadable ? t.candidate + " cannot be read as ELF (" + why + "): ld.so gives up there, and " +
+                              unreadable ? t.candidate + " cannot be read as ELF (" + t.outcome + "): ld.so gives up there, and " +
                                                d.name + " fails to load"
-                                         : t.candidate + " is skipped by ld.so (" + why + "), so " + d.name +
+                                         : t.candidate + " is skipped by ld.so (" + t.outcome + "), so " + d.name +
                                                (d.found ? " comes from " + d.path + " instead" : " is not loaded at all"),
                               {"tried " + t.candidate + " [" + t.source + "]: " + t.outcome},
                               "replace " + t.candidate + " with a 64-bit build for this machine, or remove it (vgpu-doctor fix re-links the shims)"});

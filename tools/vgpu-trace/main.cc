@@ -217,13 +217,8 @@ ModelVerdict model_verdict_uncached(const Process& p, const Library& lib) {
     // ELF (open_verify), after opening it. glibc then says "No such file or directory" for the former.
     for (const SearchStep& t : top.tried)
       if (t.candidate == lib.path && (t.outcome.rfind("wrong ", 0) == 0 || t.outcome.rfind("not an ELF file", 0) == 0)) {
-        std::string why = t.outcome;
-        if (size_t at = why.find(t.candidate + ": "); at != std::string::npos) why.erase(at, t.candidate.size() + 2);
-        // "not an ELF file: not an ELF file" (the model's step around the ELF reader's own words): once
-        for (size_t at; (at = why.find(": ")) != std::string::npos && why.compare(at + 2, std::string::npos, why, 0, at) == 0;)
-          why.erase(at);
         v.failed = true;
-        v.reason = "ld.so opened it and rejected it: " + why;
+        v.reason = "ld.so opened it and rejected it: " + t.outcome;
         v.evidence.push_back("model: " + t.candidate + ": " + t.outcome);
         return v;
       }
