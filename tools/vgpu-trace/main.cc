@@ -493,13 +493,16 @@ std::optional<Discovery> era_a_discovery(const TraceResult& r, const Process& p,
     int rank = search_failed(p, l) ? (driver ? 2 : 1) : (driver ? 4 : 3);
     if (rank > best) best = rank, cuda = &l, cuda_soname = so;
   }
+  // Its "inference compute" lines: one per GPU, or one with library=cpu when it found none.
+  std::string gpus, cpu;
   for (const std::string& line : p.lines) {
     if (line.find("inference compute") == std::string::npos) continue;
     size_t id = line.find(" id=");
-    std::string details = id == std::string::npos ? line : line.substr(id + 1);
-    if (line.find("library=cpu") != std::string::npos) d.devices = "none (it logged: inference compute " + details + ")";
-    else d.devices = (d.devices.empty() || d.devices.rfind("none", 0) == 0 ? "" : d.devices + "; ") + "inference compute " + details;
+    std::string logged = "inference compute " + (id == std::string::npos ? line : line.substr(id + 1));
+    if (line.find("library=cpu") != std::string::npos) cpu = logged;
+    else gpus += (gpus.empty() ? "" : "; ") + logged;
   }
+  d.devices = !gpus.empty() ? gpus : !cpu.empty() ? "none (it logged: " + cpu + ")" : "";
   if (!cuda && d.devices.empty()) return std::nullopt;
   std::string who = d.role + " (pid " + std::to_string(p.pid) + ", era A)";
   if (cuda) {
@@ -513,7 +516,7 @@ std::optional<Discovery> era_a_discovery(const TraceResult& r, const Process& p,
                    (listed.empty() ? "" : "; it listed " + listed) + "; devices: " + d.devices;
   else if (d.backend_outcome != "loaded") d.conclusion = who + ": no GPU: " + d.backend + " " + d.backend_outcome;
   else if (d.devices.empty()) d.conclusion = who + ": " + d.backend + " loaded; it logged no \"inference compute\" line";
-  else if (d.devices.rfind("none", 0) == 0) d.conclusion = who + ": " + d.backend + " loaded, but no GPU: " + d.devices.substr(6, d.devices.size() - 7);
+  else if (gpus.empty()) d.conclusion = who + ": " + d.backend + " loaded, but no GPU: it logged: " + cpu;
   else d.conclusion = who + ": " + d.backend + " loaded; " + d.devices;
   return d;
 }

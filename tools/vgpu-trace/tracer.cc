@@ -103,12 +103,18 @@ std::vector<std::string> unwind(pid_t tid) {
   return frames;
 }
 
-// A pid field of /proc/<pid>/status ("Tgid:", "PPid:"); 0 when absent.
-pid_t status_pid(pid_t pid, const char* key) {
-  std::istringstream status(read_file("/proc/" + std::to_string(pid) + "/status"));
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind(key, 0) == 0) return static_cast<pid_t>(std::atoi(line.c_str() + std::strlen(key)));
-  return 0;
+// A task's thread group and parent, from one read of /proc/<tid>/status; 0 where absent.
+struct TaskIds {
+  pid_t tgid = 0, ppid = 0;
+};
+TaskIds task_ids(pid_t tid) {
+  TaskIds ids;
+  std::istringstream status(read_file("/proc/" + std::to_string(tid) + "/status"));
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("Tgid:", 0) == 0) ids.tgid = static_cast<pid_t>(std::atoi(line.c_str() + 5));
+    if (line.rfind("PPid:", 0) == 0) ids.ppid = static_cast<pid_t>(std::atoi(line.c_str() + 5));
+  }
+  return ids;
 }
 
 // The variables of /proc/<pid>/environ that matter to loading and discovery.
@@ -211,9 +217,10 @@ struct ProcState {
   std::vector<unsigned long> nodes;
   std::map<unsigned long, std::pair<unsigned long, std::string>> node_names;
   std::map<int, std::string> fds;       // fd -> absolute path, for every successful open
-  std::map<int, size_t> listing_fds;    // fd -> index in dirs_listed of the read-through in progress on it
-  std::map<int, bool> listing_first;
-  std::map<std::string, size_t> listing_index;  // directory -> index in dirs_listed    // fd -> that read-through is the directory's first (names kept)
+  // fd -> the read-through in progress on it: its index in dirs_listed, and whether it is the directory's
+  // first (whose names are kept)
+  std::map<int, std::pair<size_t, bool>> listing_fds;
+  std::map<std::string, size_t> listing_index;  // directory -> index in dirs_listed
   std::vector<Mapping> maps;            // executable mappings of opened files
   std::string partial[3];               // an unfinished output line per fd
 };
@@ -346,10 +353,10 @@ bool is_thread_clone(pid_t parent) {
 // first): thread or process, and whose child, the kernel says in /proc/<tid>/status (Tgid, PPid).
 void Tracer::ensure_task(pid_t tid) {
   if (threads_.count(tid) && threads_[tid].tgid) return;
-  pid_t tgid = status_pid(tid, "Tgid:");
-  if (!tgid) tgid = tid;
+  TaskIds ids = task_ids(tid);
+  pid_t tgid = ids.tgid ? ids.tgid : tid;
   threads_[tid].tgid = tgid;
-  if (!procs_.count(tgid)) add_process(tgid, status_pid(tid, "PPid:"));
+  if (!procs_.count(tgid)) add_process(tgid, ids.ppid);
 }
 
 void Tracer::on_entry(pid_t tid) {
@@ -401,8 +408,11 @@ void Tracer::on_entry(pid_t tid) {
       break;
     case SYS_close_range:  // [first, last]; CLOSE_RANGE_CLOEXEC only marks them
       if (!(a[2] & 4 /* CLOSE_RANGE_CLOEXEC */)) {
-        st.fds.erase(st.fds.lower_bound(static_cast<int>(a[0])), a[1] >= INT_MAX ? st.fds.end() : st.fds.upper_bound(static_cast<int>(a[1])));
-        st.listing_fds.erase(st.listing_fds.lower_bound(static_cast<int>(a[0])), a[1] >= INT_MAX ? st.listing_fds.end() : st.listing_fds.upper_bound(static_cast<int>(a[1])));
+        auto drop = [&](auto& by_fd) {
+          by_fd.erase(by_fd.lower_bound(static_cast<int>(a[0])), a[1] >= INT_MAX ? by_fd.end() : by_fd.upper_bound(static_cast<int>(a[1])));
+        };
+        drop(st.fds);
+        drop(st.listing_fds);
       }
       break;
     case SYS_dup2:
@@ -461,6 +471,17 @@ void Tracer::on_seccomp(pid_t tid) {
   }
 }
 
+// The open of a library `p` was, recorded with how it went.
+Library& add_attempt(Process& pr, const Pending& p, double at, std::string outcome) {
+  Library lib;
+  lib.path = p.path;
+  lib.first_ms = at;
+  lib.stack = p.stack;
+  lib.outcome = std::move(outcome);
+  pr.libraries.push_back(std::move(lib));
+  return pr.libraries.back();
+}
+
 // An executable mapping of `fd`: the library opened on it is loaded (until an munmap covers it).
 void Tracer::record_exec_mapping(pid_t tgid, unsigned long addr, unsigned long len, int fd) {
   ProcState& st = procs_[tgid];
@@ -496,19 +517,12 @@ void Tracer::on_syscall_exit(pid_t tid) {
         if (std::find(pr.dirs_opened.begin(), pr.dirs_opened.end(), p.path) == pr.dirs_opened.end())
           pr.dirs_opened.push_back(p.path);
       } else if (looks_like_library(p.path)) {
-        Library lib;
-        lib.path = p.path;
-        lib.first_ms = at;
-        lib.stack = p.stack;
-        if (ret >= 0) {
-          // `resolved` is filled once per path when the trace ends (resolve_paths), not at every stop.
-          lib.outcome = "opened, not mapped";
-        } else {
-          lib.outcome = "not found";
+        // `resolved` is filled once per path when the trace ends (resolve_paths), not at every stop.
+        Library& lib = add_attempt(pr, p, at, ret >= 0 ? "opened, not mapped" : "not found");
+        if (ret < 0) {
           lib.error = static_cast<int>(-ret);
           if (lib.error != ENOENT) lib.outcome = std::string("open failed: ") + std::strerror(lib.error);
         }
-        pr.libraries.push_back(std::move(lib));
       }
       break;
     case SYS_mmap:
@@ -536,18 +550,13 @@ void Tracer::record_listing(pid_t tid, pid_t tgid, const std::string& dir, unsig
   // close): names are kept from a directory's first read-through only, however it ended.
   auto progress = st.listing_fds.find(fd);
   if (progress == st.listing_fds.end()) {
-    auto known = st.listing_index.find(dir);
-    size_t index = known != st.listing_index.end() ? known->second : pr.dirs_listed.size();
-    if (known == st.listing_index.end()) {
-      pr.dirs_listed.push_back({dir, {}, 0, 0, at});
-      st.listing_index[dir] = index;
-    }
-    st.listing_first[fd] = pr.dirs_listed[index].passes == 0 && known == st.listing_index.end();
-    ++pr.dirs_listed[index].passes;
-    progress = st.listing_fds.emplace(fd, index).first;
+    auto [known, fresh] = st.listing_index.try_emplace(dir, pr.dirs_listed.size());
+    if (fresh) pr.dirs_listed.push_back({dir, {}, 0, 0, at});
+    ++pr.dirs_listed[known->second].passes;
+    progress = st.listing_fds.emplace(fd, std::make_pair(known->second, fresh)).first;
   }
-  DirListing& l = pr.dirs_listed[progress->second];
-  bool first = st.listing_first[fd];
+  auto [index, first] = progress->second;
+  DirListing& l = pr.dirs_listed[index];
   if (len == 0) {  // the end of this read-through
     st.listing_fds.erase(progress);
     return;
@@ -719,14 +728,8 @@ void Tracer::on_exit(pid_t tid, int status) {
     // A thread that died inside the open of a library (killed while it blocked): the attempt is kept.
     const Pending& p = it->second.pending;
     bool open = p.nr == SYS_open || p.nr == SYS_openat || p.nr == SYS_openat2;
-    if (it->second.in_syscall && open && looks_like_library(p.path) && procs_.count(tgid)) {
-      Library lib;
-      lib.path = p.path;
-      lib.first_ms = now_ms() - t0_;
-      lib.stack = p.stack;
-      lib.outcome = "open did not return (the thread ended in it)";
-      proc(tgid).libraries.push_back(std::move(lib));
-    }
+    if (it->second.in_syscall && open && looks_like_library(p.path) && procs_.count(tgid))
+      add_attempt(proc(tgid), p, now_ms() - t0_, "open did not return (the thread ended in it)");
     threads_.erase(it);
   }
   if (tgid != tid || !procs_.count(tgid)) return;  // a thread, or a process we never saw
@@ -839,7 +842,7 @@ void Tracer::run_attached() {
 }
 
 void Tracer::add_attached(pid_t tgid, const std::vector<pid_t>& tids) {
-  add_process(tgid, status_pid(tgid, "PPid:"));
+  add_process(tgid, task_ids(tgid).ppid);
   Process& p = proc(tgid);
   std::string base = "/proc/" + std::to_string(tgid);
   read_image(tgid, p);
