@@ -1,6 +1,7 @@
 #include "tracer.h"
 
 #include "elf_file.h"
+#include "host_loader.h"
 #include "result.h"
 
 #include <errno.h>
@@ -601,8 +602,7 @@ void Tracer::set_loader_breakpoint(pid_t tgid, pid_t tid) {
   for (std::string line; std::getline(maps, line);)
     if (std::strtoul(line.c_str(), nullptr, 16) == base && line.find('/') != std::string::npos) ldso = line.substr(line.find('/'));
   if (ldso.empty()) return;
-  static ElfCache cache;
-  auto elf = cache.read(ldso);
+  auto elf = host_elf_cache()->read(ldso);  // the run's one parse of ld.so, shared with the loader model
   if (!elf) return;
   unsigned long debug_state = 0, r_debug = 0;
   for (const ElfSymbol& s : elf.value()->symbols) {
