@@ -26,6 +26,11 @@
 // the server itself, which globs libcuda.so* in ROOT/lib/ollama, then each LD_LIBRARY_PATH dir, then
 // $VGPU_TEST_DRIVER_DIR (default /usr/lib/x86_64-linux-gnu), dlopens the real file of the first match and logs "inference compute".
 //   dlopen-loop N PATH N times: dlopen PATH, dlclose it, sleep 50 ms; then "dlopen-loop done: K of N"
+//   churn N PATH       (to attach to and detach from while it changes) N rounds of 20 ms: a fork whose
+//                      child dlopens PATH and exits 0, waited for; all the while four chains of threads,
+//                      each making the next, dlopening and dlclosing PATH, then ending. A thread or
+//                      child the tracer missed, or left with its breakpoint, dies of SIGTRAP (so does
+//                      the process); "churn done: K of N" counts the children that exited 0
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <dlfcn.h>
@@ -57,6 +62,26 @@ static void* late_thread(void* arg) {
   puts("thread done");
   fflush(stdout);
   return NULL;  // the last thread: the process exits with status 0
+}
+
+// churn's thread chain: each link makes the next (detached), loads and unloads the library, and ends.
+static const char* churn_lib;
+static volatile int churn_stop;
+static pthread_mutex_t churn_dl = PTHREAD_MUTEX_INITIALIZER;  // no fork while a thread is in dlopen
+static void* churn_link(void* arg) {
+  (void)arg;
+  if (churn_stop) return NULL;
+  pthread_t next;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_mutex_lock(&churn_dl);
+  void* h = dlopen(churn_lib, RTLD_NOW | RTLD_LOCAL);
+  if (h) dlclose(h);
+  pthread_mutex_unlock(&churn_dl);
+  usleep(100);
+  if (pthread_create(&next, &attr, churn_link, NULL) != 0) abort();
+  return NULL;
 }
 
 static void* exec_from_thread(void* arg) {
@@ -336,6 +361,27 @@ int main(int argc, char** argv) {
       usleep(50000);
     }
     printf("dlopen-loop done: %d of %d\n", ok, n);
+    return ok == n ? 0 : 1;
+  }
+  if (!strcmp(mode, "churn") && argc > 3) {
+    int n = atoi(argv[2]), ok = 0;
+    churn_lib = argv[3];
+    for (int c = 0; c < 4; ++c) {  // four chains
+      pthread_t first;
+      if (pthread_create(&first, NULL, churn_link, NULL) != 0) return 2;
+      pthread_detach(first);
+    }
+    for (int i = 0; i < n; ++i) {
+      pthread_mutex_lock(&churn_dl);  // (a child forked while ld.so's lock is held would hang)
+      pid_t pid = fork();
+      if (pid == 0) _exit(dlopen(churn_lib, RTLD_NOW | RTLD_LOCAL) ? 0 : 1);
+      pthread_mutex_unlock(&churn_dl);
+      int status = 0;
+      if (pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0) ++ok;
+      usleep(20000);
+    }
+    churn_stop = 1;
+    printf("churn done: %d of %d\n", ok, n);
     return ok == n ? 0 : 1;
   }
   if (!strcmp(mode, "dlopen")) {

@@ -235,6 +235,15 @@ q 'any(l["path"].endswith("/libggml-good.so") and l["outcome"] == "mapped, then 
 q 'not any(f["message"].startswith("libggml-good.so") for f in d["findings"])'
 echo "ok: -p: the loader view in a running process (its link map at attach, then each dlopen and dlclose), a dlclose not taken for a failure; it runs on correctly after detach"
 
+# Attach and detach while the process makes threads and children without pause, each of which goes
+# through ld.so's breakpoint: a thread made while the attach lists the threads, or a child forked while
+# the detach restores the breakpoint, would die of SIGTRAP. Three rounds, each attach at another moment.
+for round in 1 2 3; do
+  attached "churn done: 80 of 80" churn 80 "$work/libs/libggml-good.so"
+  q 'd["processes"][0]["loader_view"] and len(d["processes"]) >= 2'
+done
+echo "ok: -p on a process that makes threads and children all the time: every one traced, none left with the breakpoint"
+
 # Usage
 rc=0; "$trace" >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "no command: exit $rc, not 2"
 rc=0; "$trace" --format yaml -- true >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "bad --format: exit $rc, not 2"

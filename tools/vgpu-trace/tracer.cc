@@ -118,6 +118,16 @@ TaskIds task_ids(pid_t tid) {
   return ids;
 }
 
+// The process tracing a task (TracerPid in /proc/<tid>/status); 0 for none, -1 for a task that is gone.
+pid_t tracer_of(pid_t tid) {
+  std::string text = read_file("/proc/" + std::to_string(tid) + "/status");
+  if (text.empty()) return -1;
+  std::istringstream status(text);
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("TracerPid:", 0) == 0) return static_cast<pid_t>(std::atoi(line.c_str() + 10));
+  return 0;
+}
+
 // The variables of /proc/<pid>/environ that matter to loading and discovery.
 std::map<std::string, std::string> environ_that_matters(pid_t pid) {
   std::map<std::string, std::string> env;
@@ -264,6 +274,9 @@ class Tracer {
   __ptrace_request resume_ = PTRACE_CONT;                 // how a tracee is resumed: PTRACE_SYSCALL in attach mode
   const volatile sig_atomic_t* stop_ = nullptr;
   bool breakpoint_on_attach_ = false;  // -p: set the loader breakpoint at the first stop of the process
+  // -p: stops that came after Ctrl-C, left for detach_all (a tracee in a stop cannot be interrupted
+  // into another one, so detach_all must not wait for them).
+  std::vector<std::pair<pid_t, int>> held_;
   void detach_all();
 };
 
@@ -767,6 +780,10 @@ void Tracer::run_attached() {
       continue;
     }
     if (!WIFSTOPPED(status)) continue;
+    if (stop_ && *stop_) {  // Ctrl-C came while we waited: this stop is detach_all's to handle
+      held_.emplace_back(tid, status);
+      continue;
+    }
     int sig = WSTOPSIG(status);
     int event = status >> 16;
     ensure_task(tid);  // a new task may report before its parent's fork/clone event
@@ -793,7 +810,6 @@ void Tracer::run_attached() {
           ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
           continue;
         }
-        if (stop_ && *stop_) continue;  // the stop detach_all asked for
         // -p: the first stop of a thread of the process attached to. The loader's view starts here:
         // the breakpoint, and the link map it has now (not events: it was loaded before the trace).
         if (breakpoint_on_attach_ && threads_[tid].tgid == root) {
@@ -861,11 +877,47 @@ void Tracer::add_attached(pid_t tgid, const std::vector<pid_t>& tids) {
 }
 
 // Ctrl-C in attach mode: stop every tracee (PTRACE_INTERRUPT), then detach it, passing on a signal it
-// was about to receive, so that each goes on running as if never traced.
+// was about to receive, so that each goes on running as if never traced. A task that a fork or clone
+// makes meanwhile is auto-attached: it is waited for and detached too, after the breakpoint is taken out
+// of its memory (a fork's copy of it included).
 void Tracer::detach_all() {
-  for (const auto& [tid, th] : threads_) ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
-  std::set<pid_t> left, restored;
+  std::set<pid_t> left, done, restored;
   for (const auto& [tid, th] : threads_) left.insert(tid);
+  for (const auto& [tid, status] : held_) left.erase(tid);  // already stopped: nothing to interrupt
+  for (pid_t tid : left) ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+  auto handle = [&](pid_t tid, int status) {
+    if (WIFEXITED(status) || WIFSIGNALED(status)) {
+      on_exit(tid, status);
+      left.erase(tid), done.insert(tid);
+      return;
+    }
+    if (!WIFSTOPPED(status)) return;
+    ensure_task(tid);  // a task made during the detach may report before its parent's event
+    int sig = WSTOPSIG(status), event = status >> 16;
+    if (event == PTRACE_EVENT_FORK || event == PTRACE_EVENT_VFORK || event == PTRACE_EVENT_CLONE) {
+      unsigned long msg = 0;
+      if (ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg) == 0 && msg && !done.count(static_cast<pid_t>(msg))) {
+        ensure_task(static_cast<pid_t>(msg));
+        left.insert(static_cast<pid_t>(msg));
+      }
+    }
+    bool signal_delivery = event == 0 && sig != (SIGTRAP | 0x80);
+    if (signal_delivery && sig == SIGTRAP && on_breakpoint(tid)) signal_delivery = false;  // ours, handled
+    // Take our breakpoint out of its memory (once per process) before letting it go. The address stays
+    // known: another thread may already be stopped on the int3, and its SIGTRAP is still ours to
+    // emulate (on_breakpoint) after the byte is restored.
+    pid_t tgid = threads_[tid].tgid;
+    if (event == PTRACE_EVENT_EXEC) restored.insert(tgid);  // a new image: no breakpoint in it
+    if (auto it = procs_.find(tgid); it != procs_.end() && it->second.brk && restored.insert(tgid).second) {
+      errno = 0;
+      unsigned long word = static_cast<unsigned long>(ptrace(PTRACE_PEEKTEXT, tid, it->second.brk, nullptr));
+      if (!errno) ptrace(PTRACE_POKETEXT, tid, it->second.brk, reinterpret_cast<void*>((word & ~0xffUL) | 0xc3));
+    }
+    ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(signal_delivery ? sig : 0)));
+    left.erase(tid), done.insert(tid);
+  };
+  for (const auto& [tid, status] : held_) handle(tid, status);
+  held_.clear();
   while (!left.empty()) {
     int status = 0;
     pid_t tid = waitpid(-1, &status, __WALL | __WNOTHREAD);
@@ -873,26 +925,7 @@ void Tracer::detach_all() {
       if (errno == EINTR) continue;
       break;
     }
-    if (WIFEXITED(status) || WIFSIGNALED(status)) {
-      on_exit(tid, status);
-      left.erase(tid);
-      continue;
-    }
-    if (!WIFSTOPPED(status)) continue;
-    int sig = WSTOPSIG(status), event = status >> 16;
-    bool signal_delivery = event == 0 && sig != (SIGTRAP | 0x80);
-    if (signal_delivery && sig == SIGTRAP && on_breakpoint(tid)) signal_delivery = false;  // ours, handled
-    // Take our breakpoint out of its memory (once per process) before letting it go.
-    pid_t tgid = threads_.count(tid) ? threads_[tid].tgid : tid;
-    // The address stays known: another thread may already be stopped on the int3, and its SIGTRAP is
-    // still ours to emulate (on_breakpoint) after the byte is restored.
-    if (auto it = procs_.find(tgid); it != procs_.end() && it->second.brk && restored.insert(tgid).second) {
-      errno = 0;
-      unsigned long word = static_cast<unsigned long>(ptrace(PTRACE_PEEKTEXT, tid, it->second.brk, nullptr));
-      if (!errno) ptrace(PTRACE_POKETEXT, tid, it->second.brk, reinterpret_cast<void*>((word & ~0xffUL) | 0xc3));
-    }
-    ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(signal_delivery ? sig : 0)));
-    left.erase(tid);
+    handle(tid, status);
   }
   double end = now_ms() - t0_;
   for (auto& [tgid, st] : procs_)
@@ -974,16 +1007,38 @@ TraceResult attach_traced(pid_t pid, const TraceOptions& options, const volatile
     return r;
   }
   long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC;
+  // A thread not yet seized can make another between the listing and its seize; one already seized
+  // hands us its new threads itself (PTRACE_O_TRACECLONE). So list again until a pass seizes nothing:
+  // the loader breakpoint must not be set while any thread of the process runs untraced.
   std::vector<pid_t> attached;
-  for (pid_t t : tids) {
-    if (ptrace(PTRACE_SEIZE, t, nullptr, reinterpret_cast<void*>(opts)) != 0) {
-      if (errno == ESRCH) continue;  // a thread that ended meanwhile
+  std::set<pid_t> seen;
+  for (bool seized = true; seized;) {
+    seized = false;
+    if (!seen.empty()) {
+      tids.clear();
+      for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec))
+        tids.push_back(static_cast<pid_t>(std::atoi(t.path().filename().c_str())));
+    }
+    for (pid_t t : tids) {
+      if (!seen.insert(t).second) continue;
+      if (ptrace(PTRACE_SEIZE, t, nullptr, reinterpret_cast<void*>(opts)) == 0) {
+        attached.push_back(t);
+        seized = true;
+        continue;
+      }
+      int err = errno;
+      if (err == ESRCH) continue;  // a thread that ended meanwhile
+      // A thread one we hold has made: already ours (auto-attached), or already ended.
+      if (err == EPERM && !attached.empty()) {
+        pid_t tracer = tracer_of(t);
+        if (tracer == getpid() || tracer < 0) continue;
+      }
+      errno = err;
       r.error = "cannot attach to " + std::to_string(t) + ": " + std::strerror(errno) +
                 (errno == EPERM ? " (kernel.yama.ptrace_scope, or not your process: run as root)" : "");
       for (pid_t a : attached) ptrace(PTRACE_DETACH, a, nullptr, nullptr);
       return r;
     }
-    attached.push_back(t);
   }
   Tracer tr(options, r);
   tr.attach_mode(stop);
