@@ -92,9 +92,14 @@ Result<std::shared_ptr<const ElfInfo>> ElfCache::read(const std::string& path) {
     auto it = files_.find(key);
     if (it != files_.end()) {
       if (it->second->path == path) return it->second;
-      auto copy = std::make_shared<ElfInfo>(*it->second);  // the same file under another name: errors name this one
-      copy->path = path;
-      return std::shared_ptr<const ElfInfo>(std::move(copy));
+      // The same file under another name: errors name this one.
+      auto& alias = aliases_[{key, path}];
+      if (!alias) {
+        auto copy = std::make_shared<ElfInfo>(*it->second);
+        copy->path = path;
+        alias = std::move(copy);
+      }
+      return alias;
     }
   }
   auto elf = read_elf(path);

@@ -95,6 +95,8 @@ class ElfCache {
   using Key = std::tuple<uint64_t, uint64_t, int64_t, int64_t, int64_t>;  // dev, ino, size, mtime s, ns
   mutable std::mutex mu_;
   std::map<Key, std::shared_ptr<const ElfInfo>> files_;
+  // The same file read under another name (a link, /lib against /usr/lib): a copy that names it, made once
+  std::map<std::pair<Key, std::string>, std::shared_ptr<const ElfInfo>> aliases_;
 };
 
 // A versioned or unversioned import of `consumer` that `provider` does not satisfy the way glibc's

@@ -11,7 +11,9 @@
 //   leader-exit        the main thread ends (pthread_exit) while another thread prints, then exits 0
 //   die-in-open PATH   makes a FIFO at PATH; a child blocks opening it and is killed with SIGKILL
 //   listdir DIR        opens DIR without O_DIRECTORY (as Go's os.ReadDir does), reads it with
-//                      getdents64 to the end, prints how many names it had
+//                      getdents64 to the end, rewinds and reads it again, then opens and reads it once
+//                      more; prints how many names each read-through had
+//   create PATH        creates PATH (O_CREAT | O_EXCL), which must not exist; prints "created"
 //   exec-missing PATH  execv(PATH) fails; prints the error, exits 3
 //   openat2 PATH       opens PATH with openat2 and leaves it open; prints "opened"
 //   timed-threads N    waits 300 ms (time to attach), then does `threads N` and prints its own
@@ -326,19 +328,30 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!strcmp(mode, "listdir") && argc > 2) {
-    int fd = open(argv[2], O_RDONLY | O_CLOEXEC), names = 0;
-    if (fd < 0) return 1;
+    int names[3] = {0, 0, 0};
     char buf[4096];
-    for (long n; (n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0;)
-      for (long off = 0; off < n;) {
-        unsigned short reclen;
-        memcpy(&reclen, buf + off + 16, 2);
-        const char* name = buf + off + 19;
-        names += strcmp(name, ".") && strcmp(name, "..");
-        off += reclen;
-      }
+    for (int pass = 0, fd = -1; pass < 3; ++pass) {
+      if (pass != 1) fd = open(argv[2], O_RDONLY | O_CLOEXEC);  // the second pass: a rewind instead
+      else lseek(fd, 0, SEEK_SET);
+      if (fd < 0) return 1;
+      for (long n; (n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0;)
+        for (long off = 0; off < n;) {
+          unsigned short reclen;
+          memcpy(&reclen, buf + off + 16, 2);
+          const char* name = buf + off + 19;
+          names[pass] += strcmp(name, ".") && strcmp(name, "..");
+          off += reclen;
+        }
+      if (pass != 0) close(fd);
+    }
+    printf("%d names, %d after a rewind, %d on a new descriptor\n", names[0], names[1], names[2]);
+    return 0;
+  }
+  if (!strcmp(mode, "create") && argc > 2) {
+    int fd = open(argv[2], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return 1;
     close(fd);
-    printf("%d names\n", names);
+    puts("created");
     return 0;
   }
   if (!strcmp(mode, "exec-missing") && argc > 2) {

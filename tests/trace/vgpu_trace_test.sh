@@ -61,7 +61,13 @@ echo "ok: a parent that exits before its child: the child followed to its end, o
 mkdir -p "$work/dir" && touch "$work/dir/libggml-a.so" "$work/dir/libggml-b.so" "$work/dir/notes.txt"
 same listdir "$work/dir"
 q 'd["processes"][0]["dirs_listed"][0]["path"] == "'"$work/dir"'" and sorted(d["processes"][0]["dirs_listed"][0]["entries"]) == ["libggml-a.so", "libggml-b.so", "notes.txt"]'
-q 'd["processes"][0]["dirs_listed"][0]["count"] == 3 and d["processes"][0]["dirs_listed"][0]["passes"] == 1'
+# (the first read-through's names, once; two descriptors: two passes, the rewind is not a third)
+q 'd["processes"][0]["dirs_listed"][0]["count"] == 3 and d["processes"][0]["dirs_listed"][0]["passes"] == 2'
+# An open that creates a library file: the path did not exist, and it is not taken for "not found".
+rm -f "$work/libnew.so"
+"$trace" -o "$work/report" --format json -- "$fixture" create "$work/libnew.so" >"$work/traced.out" || fail "create: traced, it failed"
+[[ $(cat "$work/traced.out") == created && -f "$work/libnew.so" ]] || fail "create: not created under the trace"
+q '[l["outcome"] for l in d["processes"][0]["libraries"] if l["path"] == "'"$work/libnew.so"'"] == ["opened, not mapped"]'
 same exec-missing "$work/no/such/runner"
 q 'd["processes"][0]["exec_failures"][0]["path"] == "'"$work/no/such/runner"'" and d["processes"][0]["exec_failures"][0]["errno"] == 2'
 "$trace" -o "$work/report.txt" -- "$fixture" exec-missing "$work/no/such/runner" >/dev/null || true
@@ -249,6 +255,14 @@ rc=0; "$trace" >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "no command: exi
 rc=0; "$trace" --format yaml -- true >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "bad --format: exit $rc, not 2"
 rc=0; "$trace" --rules-dir "$work/no-rules" -- true >/dev/null 2>"$work/err" || rc=$?
 [[ $rc == 2 ]] && grep -q "no such directory" "$work/err" || fail "--rules-dir that does not exist: exit $rc, $(cat "$work/err")"
+# A rule file that does not load: read while the command runs, so the command runs and the report is
+# written, without the rules; the error is said, and the exit is 125.
+rm -rf "$work/bad-rules" && cp -r "$(dirname "$0")/../../rules" "$work/bad-rules"
+echo 'this is = = not toml' >>"$work/bad-rules/log_lines.toml"
+rc=0; "$trace" --rules-dir "$work/bad-rules" -o "$work/report" --format json -- "$fixture" hello >"$work/out" 2>"$work/err" || rc=$?
+[[ $rc == 125 && $(cat "$work/out") == hello ]] && grep -q "rules: .*log_lines.toml" "$work/err" && grep -q "without the rules" "$work/err" ||
+  fail "a broken rule file: exit $rc, $(cat "$work/err")"
+q 'd["processes"][0]["argv"][1] == "hello"'
 "$trace" --help | grep -q "usage: vgpu-trace" || fail "--help"
 rc=0; "$trace" -- "$work/no-such-program" 2>"$work/err" || rc=$?
 [[ $rc == 127 ]] || fail "a missing program: exit $rc, not 127"

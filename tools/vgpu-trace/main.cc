@@ -7,9 +7,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <future>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -59,7 +64,8 @@ const char* kUsage =
     "\n"
     "Example: vgpu-trace -o trace.md --format markdown -- ollama serve\n"
     "Exit status: CMD's own (128+N when a signal N killed it); 2 on a usage error (a bad option, a\n"
-    "--rules-dir that is not a directory); 125 when vgpu-trace itself failed.\n";
+    "--rules-dir that is not a directory); 125 when vgpu-trace itself failed (a rule file that does not\n"
+    "load is read while CMD runs: the report is still written, without the rules, and the exit is 125).\n";
 
 struct Options {
   bool go_no_preempt = false, stacks = false;
@@ -613,7 +619,7 @@ std::string render_text(const TraceResult& r, const std::vector<Finding>& findin
       if (std::none_of(p.dirs_listed.begin(), p.dirs_listed.end(), [&](const DirListing& l) { return l.path == d; }))
         o << "  opened directory: " << d << "\n";
     for (const DirListing& l : p.dirs_listed) {
-      o << "  listed: " << l.path << " (" << l.count << " names" << (l.passes > 1 ? ", read through " + std::to_string(l.passes) + " times" : "") << ")";
+      o << "  listed: " << l.path << " (" << l.count << " names" << (l.passes > 1 ? ", read " + std::to_string(l.passes) + " times" : "") << ")";
       for (size_t i = 0; i < l.entries.size() && i < 12; ++i) o << (i ? ", " : ": ") << l.entries[i];
       o << (l.count > 12 ? ", ..." : "") << "\n";
     }
@@ -726,6 +732,51 @@ std::string render_chrome(const TraceResult& r) {
 
 }  // namespace
 
+// Reads ELF files into the run's shared cache (host_elf_cache) on a thread of its own, each path once,
+// in the order asked; finish() reads what is left and ends the thread.
+class ElfReader {
+ public:
+  ~ElfReader() { finish(); }
+  void add(const std::string& path) {
+    if (path.empty() || path[0] != '/' || !asked_.insert(path).second) return;
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(path);
+    }
+    cv_.notify_one();
+    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+  }
+  void finish() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run() {
+    while (true) {
+      std::string path;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [this] { return done_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        path = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      (void)host_elf_cache()->read(path);  // an error is the model's to report, when it reads the file
+    }
+  }
+  std::set<std::string> asked_;  // (the tracer's thread only)
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
 int main(int argc, char** argv) {
   Options o;
   int rc = parse(argc, argv, o);
@@ -745,14 +796,9 @@ int main(int argc, char** argv) {
   }
   std::string rules_dir = found.value();
   bool have_rules = !rules_dir.empty();
-  if (have_rules) {
-    auto loaded = load_rules(rules_dir);
-    if (!loaded) {
-      std::fprintf(stderr, "vgpu-trace: rules: %s\n", loaded.error().message.c_str());
-      return 125;
-    }
-    rules = std::move(loaded.value());
-  }
+  // The rules are read on a thread while the command runs: only the report needs them.
+  std::future<Result<RuleSet>> rules_read;
+  if (have_rules) rules_read = std::async(std::launch::async, [rules_dir] { return load_rules(rules_dir); });
   // The terminal's Ctrl-C reaches the command itself (same process group); the tracer waits for it to
   // end and then reports. SIGTERM or SIGHUP sent to the tracer alone is forwarded to the command.
   struct sigaction ignore {};
@@ -769,8 +815,15 @@ int main(int argc, char** argv) {
   sigaction(SIGHUP, &forward, nullptr);
   TraceOptions topts;
   // The loader model explains a library that was mapped and then unmapped, after the trace; from the
-  // first such unmapping on, the facts it needs (a run of ld.so, the cache) come in on a thread.
-  topts.on_first_unmap = [] { prefetch_host_loader_facts(); };
+  // first such unmapping on, the facts it needs (a run of ld.so, the cache) and the files it will read
+  // (the library, and what the process had loaded) come in on threads while the trace goes on.
+  ElfReader reader;
+  topts.on_unmap = [&reader](const std::string& library, const std::string& exe, const std::set<std::string>& link_map) {
+    prefetch_host_loader_facts();
+    reader.add(library);
+    reader.add(exe);
+    for (const std::string& object : link_map) reader.add(object);
+  };
   topts.output_lines = o.output_lines;
   topts.go_no_preempt = o.go_no_preempt;
   topts.stacks = o.stacks;
@@ -788,6 +841,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "vgpu-trace: %s\n", r.error.c_str());
     return 125;
   }
+  reader.finish();
+  std::string rules_error;  // a rule file that does not load: the report is made without the rules
+  if (have_rules) {
+    auto loaded = rules_read.get();
+    if (loaded) rules = std::move(loaded.value());
+    else rules_error = loaded.error().message, have_rules = false;
+  }
   auto findings = findings_of(r, have_rules ? &rules : nullptr);
   auto disc = discoveries(r, have_rules ? &rules : nullptr);
   std::string text = o.format == "json"     ? render_json(r, findings, disc)
@@ -798,5 +858,10 @@ int main(int argc, char** argv) {
     return 125;
   }
   if (!r.error.empty()) std::fprintf(stderr, "vgpu-trace: %s\n", r.error.c_str());
+  if (!rules_error.empty()) {
+    std::fprintf(stderr, "vgpu-trace: rules: %s\nvgpu-trace: the report was made without the rules: no log line is explained\n",
+                 rules_error.c_str());
+    return 125;
+  }
   return r.error.empty() || !r.processes.empty() ? r.exit_status : 125;
 }

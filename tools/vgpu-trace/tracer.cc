@@ -205,6 +205,7 @@ struct Pending {
   unsigned long args[6] = {};
   std::string path;  // the open family, the exec family: the absolute path; getdents64: the directory
   bool directory = false;
+  bool creates = false;  // an open with O_CREAT or O_TMPFILE
   bool wants_exit = false;  // run to the syscall-exit stop: the result says what happened
 };
 
@@ -233,6 +234,7 @@ struct ProcState {
   std::map<int, std::pair<size_t, bool>> listing_fds;
   std::map<std::string, size_t> listing_index;  // directory -> index in dirs_listed
   std::vector<Mapping> maps;            // executable mappings of opened files
+  int same_files = -1;                  // whether its paths name the files ours do (sees_our_files); -1: not asked
   std::string partial[3];               // an unfinished output line per fd
 };
 
@@ -259,6 +261,7 @@ class Tracer {
   void record_exec_mapping(pid_t tgid, unsigned long addr, unsigned long len, int fd);
   void record_listing(pid_t tid, pid_t tgid, const std::string& dir, unsigned long buf, size_t len, double at);
   void on_exit(pid_t tid, int status);
+  bool sees_our_files(pid_t tgid);
   // `tid`: a stopped thread of the process, through which its memory is written (0: the leader).
   void set_loader_breakpoint(pid_t tgid, pid_t tid = 0);
   bool on_breakpoint(pid_t tid);  // true if the SIGTRAP was ours
@@ -373,6 +376,33 @@ void Tracer::ensure_task(pid_t tid) {
   if (!procs_.count(tgid)) add_process(tgid, ids.ppid);
 }
 
+// The open of a library `p` was, recorded with how it went.
+Library& add_attempt(Process& pr, const Pending& p, double at, std::string outcome) {
+  Library lib;
+  lib.path = p.path;
+  lib.first_ms = at;
+  lib.stack = p.stack;
+  lib.outcome = std::move(outcome);
+  pr.libraries.push_back(std::move(lib));
+  return pr.libraries.back();
+}
+
+// Whether a path means the same file to the tracer as to the process: the same root and mount namespace
+// (not a container's, nor a chroot). Asked once per process.
+bool Tracer::sees_our_files(pid_t tgid) {
+  int& same = procs_[tgid].same_files;
+  if (same < 0) {
+    auto same_inode = [&](const std::string& what) {
+      struct stat ours {}, theirs {};
+      return ::stat(("/proc/self/" + what).c_str(), &ours) == 0 &&
+             ::stat(("/proc/" + std::to_string(tgid) + "/" + what).c_str(), &theirs) == 0 &&
+             ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
+    };
+    same = same_inode("root") && same_inode("ns/mnt");
+  }
+  return same == 1;
+}
+
 void Tracer::on_entry(pid_t tid) {
   user_regs_struct regs{};
   if (ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) return;
@@ -390,20 +420,24 @@ void Tracer::on_entry(pid_t tid) {
     return join_path(readlink_str(task + (dirfd == AT_FDCWD ? "/cwd" : "/fd/" + std::to_string(dirfd))), name);
   };
   ProcState& st = procs_[tgid];
+  bool listing_later = false;  // a getdents64 whose result the report does not need
   switch (p.nr) {
     case SYS_open:
       p.path = absolute(read_string(tid, a[0]), AT_FDCWD);
       p.directory = (a[1] & O_DIRECTORY) != 0;
+      p.creates = (a[1] & (O_CREAT | O_TMPFILE)) != 0;
       break;
     case SYS_openat:
       p.path = absolute(read_string(tid, a[1]), static_cast<int>(a[0]));
       p.directory = (a[2] & O_DIRECTORY) != 0;
+      p.creates = (a[2] & (O_CREAT | O_TMPFILE)) != 0;
       break;
     case SYS_openat2: {
       p.path = absolute(read_string(tid, a[1]), static_cast<int>(a[0]));
-      uint64_t flags = 0;  // struct open_how begins with its flags
+      uint64_t flags = O_CREAT;  // struct open_how begins with its flags (unread: taken as creating)
       iovec local{&flags, sizeof flags}, remote{reinterpret_cast<void*>(a[2]), sizeof flags};
       if (process_vm_readv(tid, &local, 1, &remote, 1, 0) == sizeof flags) p.directory = (flags & O_DIRECTORY) != 0;
+      p.creates = (flags & (O_CREAT | O_TMPFILE)) != 0;
       break;
     }
     case SYS_execve: p.path = absolute(read_string(tid, a[0]), AT_FDCWD); break;
@@ -412,8 +446,19 @@ void Tracer::on_entry(pid_t tid) {
       // The directory it reads: from the table, or (a directory opened without O_DIRECTORY, as Go's
       // os.ReadDir does) from /proc.
       int fd = static_cast<int>(a[0]);
+      auto reading = st.listing_fds.find(fd);
+      if (reading != st.listing_fds.end() && !reading->second.second) {
+        listing_later = true;  // a descriptor already counted, not the first read-through: nothing to keep
+        break;
+      }
       auto f = st.fds.find(fd);
       p.path = f != st.fds.end() ? f->second : readlink_str(task + "/fd/" + std::to_string(fd));
+      // A directory listed before, on a new descriptor: one more pass, counted now.
+      if (auto known = st.listing_index.find(p.path); reading == st.listing_fds.end() && known != st.listing_index.end()) {
+        ++proc(tgid).dirs_listed[known->second].passes;
+        st.listing_fds.emplace(fd, std::make_pair(known->second, false));
+        listing_later = true;
+      }
       break;
     }
     case SYS_close:
@@ -451,7 +496,7 @@ void Tracer::on_entry(pid_t tid) {
           Library& lib = proc(tgid).libraries[it->lib];
           if (lib.outcome == "loaded") {
             lib.outcome = "mapped, then unmapped";
-            if (o_.on_first_unmap) std::exchange(o_.on_first_unmap, nullptr)();
+            if (o_.on_unmap) o_.on_unmap(lib.path, proc(tgid).exe, st.mapped);
           }
           it = st.maps.erase(it);
         } else {
@@ -467,7 +512,23 @@ void Tracer::on_entry(pid_t tid) {
   // (which fails or never returns), a listing (the names), an executable mapping (it can fail: EPERM
   // on a noexec mount is ld.so's "failed to map segment").
   p.wants_exit = (open && (p.directory || looks_like_library(p.path))) || p.nr == SYS_execve ||
-                 p.nr == SYS_execveat || p.nr == SYS_getdents64 || (p.nr == SYS_mmap && (a[2] & PROT_EXEC));
+                 p.nr == SYS_execveat || (p.nr == SYS_getdents64 && !listing_later) ||
+                 (p.nr == SYS_mmap && (a[2] & PROT_EXEC));
+  // Most opens of libraries are ld.so's search probing where there is nothing (every hwcaps subdirectory
+  // of every directory on the path). A path that does not exist fails the open: recorded now, with the
+  // errno it will get, and no stop at its exit. (Launch mode: attach mode stops at every exit anyway.)
+  if (open && p.wants_exit && !p.creates && resume_ == PTRACE_CONT && sees_our_files(tgid)) {
+    struct stat sb {};
+    if (::stat(p.path.c_str(), &sb) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+      int err = errno;
+      p.wants_exit = false;
+      if (looks_like_library(p.path)) {
+        Library& lib = add_attempt(proc(tgid), p, now_ms() - t0_, "not found");
+        lib.error = err;
+        if (err != ENOENT) lib.outcome = std::string("open failed: ") + std::strerror(err);
+      }
+    }
+  }
   th.pending = std::move(p);
   th.in_syscall = true;
 }
@@ -485,16 +546,6 @@ void Tracer::on_seccomp(pid_t tid) {
   }
 }
 
-// The open of a library `p` was, recorded with how it went.
-Library& add_attempt(Process& pr, const Pending& p, double at, std::string outcome) {
-  Library lib;
-  lib.path = p.path;
-  lib.first_ms = at;
-  lib.stack = p.stack;
-  lib.outcome = std::move(outcome);
-  pr.libraries.push_back(std::move(lib));
-  return pr.libraries.back();
-}
 
 // An executable mapping of `fd`: the library opened on it is loaded (until an munmap covers it).
 void Tracer::record_exec_mapping(pid_t tgid, unsigned long addr, unsigned long len, int fd) {
@@ -560,8 +611,8 @@ void Tracer::record_listing(pid_t tid, pid_t tgid, const std::string& dir, unsig
   Process& pr = proc(tgid);
   ProcState& st = procs_[tgid];
   int fd = static_cast<int>(threads_[tid].pending.args[0]);
-  // A read-through begins at the first getdents64 on a descriptor and ends at an empty return (or its
-  // close): names are kept from a directory's first read-through only, however it ended.
+  // A pass is a descriptor the directory is read through: it begins at the first getdents64 on it.
+  // Names are kept from a directory's first read-through only (until an empty return, or the close).
   auto progress = st.listing_fds.find(fd);
   if (progress == st.listing_fds.end()) {
     auto [known, fresh] = st.listing_index.try_emplace(dir, pr.dirs_listed.size());
@@ -571,8 +622,8 @@ void Tracer::record_listing(pid_t tid, pid_t tgid, const std::string& dir, unsig
   }
   auto [index, first] = progress->second;
   DirListing& l = pr.dirs_listed[index];
-  if (len == 0) {  // the end of this read-through
-    st.listing_fds.erase(progress);
+  if (len == 0) {  // the end of the first read-through: the descriptor stays counted (a rewind is no new pass)
+    progress->second.second = false;
     return;
   }
   if (!first) return;
