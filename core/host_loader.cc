@@ -3,6 +3,7 @@
 #include <future>
 #include <mutex>
 
+#include "background.h"
 #include "ld_cache.h"
 #include "ld_diagnostics.h"
 
@@ -45,7 +46,11 @@ const std::shared_ptr<ElfCache>& host_elf_cache() {
 void prefetch_host_loader_facts() {
   static std::once_flag once;
   std::call_once(once, [] {
-    if (!loader_facts_future().valid()) loader_facts_future() = std::async(std::launch::async, gather_loader_facts).share();
+    if (!loader_facts_future().valid())
+      loader_facts_future() = std::async(std::launch::async, [] {
+                                run_in_background();  // (and the run of ld.so it starts)
+                                return gather_loader_facts();
+                              }).share();
   });
 }
 

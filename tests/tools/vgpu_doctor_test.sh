@@ -261,6 +261,11 @@ grep -q '^| errors | warnings | notes |' "$work/out" || fail "no Markdown summar
 rc=0
 "$doctor" check --format yaml >"$work/out" 2>&1 || rc=$?
 [[ $rc == 2 ]] || fail "a bad --format gives exit $rc, not 2"
+for sub in check probe fix; do
+  rc=0
+  "$doctor" $sub --rules-dir "$work/no-rules" >"$work/out" 2>&1 || rc=$?
+  [[ $rc == 2 ]] && grep -q "no-rules" "$work/out" || fail "$sub: a --rules-dir that does not exist gives exit $rc, not 2: $(cat "$work/out")"
+done
 rc=0
 "$doctor" check --ollama-dir "$work/nowhere" >"$work/out" 2>&1 || rc=$?
 [[ $rc == 3 ]] || fail "a missing --ollama-dir gives exit $rc, not 3"

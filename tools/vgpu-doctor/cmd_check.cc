@@ -19,7 +19,7 @@ void setup_check(CLI::App& app, CheckOptions& o) {
   c->add_option("--env-file", o.env_file, "the service environment: a systemd drop-in or KEY=VALUE lines "
                                            "(default: /etc/systemd/system/ollama.service and its .d/*.conf)");
   c->add_option("--pid", o.pid, "take the environment of this running process (/proc/PID/environ)");
-  c->add_option("--rules-dir", o.rules_dir, "rules to use (default: the installed share/vgpu/rules)");
+  c->add_option("--rules-dir", o.rules_dir, "rules to use (default: the installed share/vgpu/rules)")->check(CLI::ExistingDirectory);
   c->add_option("--sysfs-root", o.sysfs_root, "where to look for the stub (default: the service's VGPU_SYSFS_ROOT, else /sys)");
   c->add_option("--format", o.format, "report format")->check(CLI::IsMember({"text", "json", "markdown"}));
   c->add_option("-o,--output", o.output, "write the report to FILE instead of stdout");

@@ -83,7 +83,7 @@ void setup_fix(CLI::App& app, FixOptions& o) {
   c->add_option("--ollama-dir", o.check.ollama_dir, "Ollama's library directory (default: as for check)");
   c->add_option("--shim-dir", o.check.shim_dir, "where vgpu's shims are (default: as for check)");
   c->add_option("--dropin-dir", o.dropin_dir, "where to write vgpu.conf")->capture_default_str();
-  c->add_option("--rules-dir", o.check.rules_dir, "rules to use (default: the installed share/vgpu/rules)");
+  c->add_option("--rules-dir", o.check.rules_dir, "rules to use (default: the installed share/vgpu/rules)")->check(CLI::ExistingDirectory);
 }
 
 int run_fix(const FixOptions& o, const char* argv0) {

@@ -31,7 +31,7 @@ void setup_probe(CLI::App& app, CheckOptions& o) {
   c->add_option("--shim-dir", o.shim_dir, "where vgpu's shims are (default: as for check)");
   c->add_option("--env-file", o.env_file, "the service environment: a systemd drop-in or KEY=VALUE lines");
   c->add_option("--pid", o.pid, "take the environment of this running process");
-  c->add_option("--rules-dir", o.rules_dir, "rules to use (default: the installed share/vgpu/rules)");
+  c->add_option("--rules-dir", o.rules_dir, "rules to use (default: the installed share/vgpu/rules)")->check(CLI::ExistingDirectory);
 }
 
 int run_probe(const CheckOptions& o, const char* argv0) {

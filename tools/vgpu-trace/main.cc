@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "background.h"
 #include "elf_file.h"
 #include "host_loader.h"
 #include "rules.h"
@@ -757,6 +758,7 @@ class ElfReader {
 
  private:
   void run() {
+    run_in_background();
     while (true) {
       std::string path;
       {
@@ -798,7 +800,10 @@ int main(int argc, char** argv) {
   bool have_rules = !rules_dir.empty();
   // The rules are read on a thread while the command runs: only the report needs them.
   std::future<Result<RuleSet>> rules_read;
-  if (have_rules) rules_read = std::async(std::launch::async, [rules_dir] { return load_rules(rules_dir); });
+  if (have_rules) rules_read = std::async(std::launch::async, [rules_dir] {
+    run_in_background();
+    return load_rules(rules_dir);
+  });
   // The terminal's Ctrl-C reaches the command itself (same process group); the tracer waits for it to
   // end and then reports. SIGTERM or SIGHUP sent to the tracer alone is forwarded to the command.
   struct sigaction ignore {};
