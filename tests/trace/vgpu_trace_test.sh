@@ -117,6 +117,18 @@ q 'any("libggml-text.so" in f["message"] and "file too short" in f["message"] an
 # glibc says "No such file or directory" for a file of another machine; the trace adds what it is.
 q 'any("libggml-arm.so" in f["message"] and "No such file" in f["message"] and "wrong machine (e_machine 183)" in f["message"] for f in d["findings"])'
 echo "ok: a file that is not ELF and one for another machine: opened, not mapped; the process's words, and what the file is (glibc calls the latter missing)"
+# The text report folds ld.so's search for one name into the directories searched (two on
+# LD_LIBRARY_PATH, one nested in the other: each its own; hwcaps and tls probes counted under theirs);
+# JSON keeps each path.
+mkdir -p "$work/search/sub"
+LD_LIBRARY_PATH="$work/search:$work/search/sub" "$trace" -o "$work/report.txt" -- "$fixture" dlopen libnothere.so >/dev/null 2>&1 || true
+# (then the system's directories, as many as this host's ld.so has)
+grep -q "^  not found: libnothere.so in [0-9]* directories.*: $work/search, $work/search/sub, /" "$work/report.txt" ||
+  fail "text report: the search for libnothere.so not folded: $(grep libnothere "$work/report.txt")"
+! grep -q "^  not found: $work/search" "$work/report.txt" || fail "text report: a search path left unfolded"
+LD_LIBRARY_PATH="$work/search:$work/search/sub" "$trace" -o "$work/report" --format json -- "$fixture" dlopen libnothere.so >/dev/null 2>&1 || true
+q '{l["path"] for l in d["processes"][0]["libraries"] if l["outcome"] == "not found"} >= {"'"$work/search/libnothere.so"'", "'"$work/search/sub/libnothere.so"'"}'
+echo "ok: text: a search folded into the directories searched; JSON: every path"
 
 # An Ollama-like runner loading the real ggml registry (node-llama-cpp 3.22.1, CUDA 13).
 bins=$("$here/fetch_ggml.sh" 3.22.1) || exit $?

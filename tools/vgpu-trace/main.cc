@@ -586,6 +586,52 @@ std::vector<Discovery> discoveries(const TraceResult& r, const RuleSet* rules) {
   return out;
 }
 
+// How many libraries from `i` on are "not found" for one file name (without a stack to show): ld.so's
+// probes of one DT_NEEDED or dlopen name through the search path.
+size_t not_found_run(const std::vector<Library>& libs, size_t i) {
+  size_t n = 0;
+  while (i + n < libs.size() && libs[i + n].outcome == "not found" && libs[i + n].stack.empty() &&
+         base_name(libs[i + n].path) == base_name(libs[i].path))
+    ++n;
+  return n;
+}
+
+// One line for such a run: the name, then the directories searched. ld.so tries each directory's
+// glibc-hwcaps, tls and platform subdirectories before the directory itself, so a probe is counted under
+// the directory whose own probe came in the run (the JSON report keeps every path).
+std::string fold_search(const std::vector<Library>& libs, size_t i, size_t n) {
+  std::string name = base_name(libs[i].path);
+  std::vector<std::string> dirs;
+  std::set<std::string> paths;
+  for (size_t k = i; k < i + n; ++k) {
+    paths.insert(libs[k].path);
+    std::string dir = libs[k].path.substr(0, libs[k].path.size() - name.size() - 1);
+    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+  }
+  // A directory that is another one's loader subdirectory (glibc-hwcaps/x86-64-v3, tls/x86_64, ...) is
+  // part of that one's search; any other (cuda_v13 under lib/ollama) is a search directory of its own.
+  auto loader_subdir = [](const std::string& rel) {
+    if (rel.rfind("glibc-hwcaps/", 0) == 0) return true;
+    static const std::set<std::string> legacy{"tls", "x86_64", "haswell", "xeon_phi", "i386", "i486", "i586", "i686", "aarch64"};
+    std::istringstream parts(rel);
+    for (std::string part; std::getline(parts, part, '/');)
+      if (!legacy.count(part)) return false;
+    return true;
+  };
+  std::vector<std::string> searched;
+  for (const std::string& d : dirs)
+    if (std::none_of(dirs.begin(), dirs.end(), [&](const std::string& other) {
+          return d.size() > other.size() + 1 && d.compare(0, other.size() + 1, other + "/") == 0 &&
+                 loader_subdir(d.substr(other.size() + 1));
+        }))
+      searched.push_back(d);
+  std::string line = "not found: " + name + " in " + std::to_string(searched.size()) + " director" +
+                     (searched.size() == 1 ? "y" : "ies");
+  if (searched.size() != paths.size()) line += " (" + std::to_string(paths.size()) + " paths, with their subdirectories)";
+  for (size_t k = 0; k < searched.size(); ++k) line += (k ? ", " : ": ") + searched[k];
+  return line;
+}
+
 std::string render_text(const TraceResult& r, const std::vector<Finding>& findings, const std::vector<Discovery>& disc,
                         bool markdown) {
   std::ostringstream o;
@@ -647,7 +693,14 @@ std::string render_text(const TraceResult& r, const std::vector<Finding>& findin
     }
     for (const LinkEvent& ev : p.link_events)
       o << "  ld.so " << (ev.added ? "added" : "removed") << ": " << ev.path << "  (" << static_cast<long>(ev.at_ms) << " ms)\n";
-    for (const Library& l : p.libraries) {
+    for (size_t i = 0; i < p.libraries.size(); ++i) {
+      const Library& l = p.libraries[i];
+      // ld.so's search for one name: a run of not-founds, folded into the directories searched.
+      if (size_t n = not_found_run(p.libraries, i); n > 1) {
+        o << "  " << fold_search(p.libraries, i, n) << "\n";
+        i += n - 1;
+        continue;
+      }
       o << "  " << l.outcome << ": " << l.path << (l.resolved.empty() || l.resolved == l.path ? "" : " -> " + l.resolved) << "\n";
       std::string chain;  // outermost caller first, as one reads it: main -> ggml_backend_load_best -> dlopen
       // ... up to the dlopen: below it are the loader's own frames, named after whatever libc exports nearby.
