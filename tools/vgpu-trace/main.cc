@@ -332,6 +332,52 @@ bool search_failed(const Process& p, const Library& lib) {
   return lib.outcome != "loaded" && !loaded_names(p).count(base_name(lib.path));
 }
 
+// How many libraries from `i` on are "not found" for one file name (without a stack to show): ld.so's
+// probes of one DT_NEEDED or dlopen name through the search path.
+size_t not_found_run(const std::vector<Library>& libs, size_t i) {
+  size_t n = 0;
+  while (i + n < libs.size() && libs[i + n].outcome == "not found" && libs[i + n].stack.empty() &&
+         base_name(libs[i + n].path) == base_name(libs[i].path))
+    ++n;
+  return n;
+}
+
+// One line for such a run: the name, then the directories searched. ld.so tries each directory's
+// glibc-hwcaps, tls and platform subdirectories before the directory itself, so a probe is counted under
+// the directory whose own probe came in the run (the JSON report keeps every path).
+std::string fold_search(const std::vector<Library>& libs, size_t i, size_t n) {
+  std::string name = base_name(libs[i].path);
+  std::vector<std::string> dirs;
+  std::set<std::string> paths;
+  for (size_t k = i; k < i + n; ++k) {
+    paths.insert(libs[k].path);
+    std::string dir = libs[k].path.substr(0, libs[k].path.size() - name.size() - 1);
+    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+  }
+  // A directory that is another one's loader subdirectory (glibc-hwcaps/x86-64-v3, tls/x86_64, ...) is
+  // part of that one's search; any other (cuda_v13 under lib/ollama) is a search directory of its own.
+  auto loader_subdir = [](const std::string& rel) {
+    if (rel.rfind("glibc-hwcaps/", 0) == 0) return true;
+    static const std::set<std::string> legacy{"tls", "x86_64", "haswell", "xeon_phi", "i386", "i486", "i586", "i686", "aarch64"};
+    std::istringstream parts(rel);
+    for (std::string part; std::getline(parts, part, '/');)
+      if (!legacy.count(part)) return false;
+    return true;
+  };
+  std::vector<std::string> searched;
+  for (const std::string& d : dirs)
+    if (std::none_of(dirs.begin(), dirs.end(), [&](const std::string& other) {
+          return d.size() > other.size() + 1 && d.compare(0, other.size() + 1, other + "/") == 0 &&
+                 loader_subdir(d.substr(other.size() + 1));
+        }))
+      searched.push_back(d);
+  std::string line = "not found: " + name + " in " + std::to_string(searched.size()) + " director" +
+                     (searched.size() == 1 ? "y" : "ies");
+  if (searched.size() != paths.size()) line += " (" + std::to_string(paths.size()) + " paths, with their subdirectories)";
+  for (size_t k = 0; k < searched.size(); ++k) line += (k ? ", " : ": ") + searched[k];
+  return line;
+}
+
 struct Finding {
   std::string severity, message, fix;
   std::vector<std::string> evidence;
@@ -369,8 +415,16 @@ std::vector<Finding> findings_of(const TraceResult& r, const RuleSet* rules) {
       // Unmapped and unexplained is as likely a dlclose as a failure: not a finding without evidence.
       if (lib->outcome == "mapped, then unmapped" && e.evidence.empty()) continue;
       Finding f{lib->outcome == "not found" ? "warning" : "error", name + " did not load in pid " + std::to_string(p.pid) + ": " + e.reason, "", e.evidence, p.pid};
+      std::vector<Library> tried;
       for (const Library& other : p.libraries)
-        if (base_name(other.path) == name) f.evidence.push_back("tried " + other.path + ": " + other.outcome);
+        if (base_name(other.path) == name) tried.push_back(other);
+      for (size_t i = 0; i < tried.size(); ++i)
+        if (size_t n = not_found_run(tried, i); n > 1) {
+          f.evidence.push_back("searched: " + fold_search(tried, i, n));
+          i += n - 1;
+        } else {
+          f.evidence.push_back("tried " + tried[i].path + ": " + tried[i].outcome);
+        }
       f.fix = "vgpu-doctor check  # the whole installation, with a fix for each cause";
       out.push_back(std::move(f));
     }
@@ -584,52 +638,6 @@ std::vector<Discovery> discoveries(const TraceResult& r, const RuleSet* rules) {
     out.push_back(std::move(d));
   }
   return out;
-}
-
-// How many libraries from `i` on are "not found" for one file name (without a stack to show): ld.so's
-// probes of one DT_NEEDED or dlopen name through the search path.
-size_t not_found_run(const std::vector<Library>& libs, size_t i) {
-  size_t n = 0;
-  while (i + n < libs.size() && libs[i + n].outcome == "not found" && libs[i + n].stack.empty() &&
-         base_name(libs[i + n].path) == base_name(libs[i].path))
-    ++n;
-  return n;
-}
-
-// One line for such a run: the name, then the directories searched. ld.so tries each directory's
-// glibc-hwcaps, tls and platform subdirectories before the directory itself, so a probe is counted under
-// the directory whose own probe came in the run (the JSON report keeps every path).
-std::string fold_search(const std::vector<Library>& libs, size_t i, size_t n) {
-  std::string name = base_name(libs[i].path);
-  std::vector<std::string> dirs;
-  std::set<std::string> paths;
-  for (size_t k = i; k < i + n; ++k) {
-    paths.insert(libs[k].path);
-    std::string dir = libs[k].path.substr(0, libs[k].path.size() - name.size() - 1);
-    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
-  }
-  // A directory that is another one's loader subdirectory (glibc-hwcaps/x86-64-v3, tls/x86_64, ...) is
-  // part of that one's search; any other (cuda_v13 under lib/ollama) is a search directory of its own.
-  auto loader_subdir = [](const std::string& rel) {
-    if (rel.rfind("glibc-hwcaps/", 0) == 0) return true;
-    static const std::set<std::string> legacy{"tls", "x86_64", "haswell", "xeon_phi", "i386", "i486", "i586", "i686", "aarch64"};
-    std::istringstream parts(rel);
-    for (std::string part; std::getline(parts, part, '/');)
-      if (!legacy.count(part)) return false;
-    return true;
-  };
-  std::vector<std::string> searched;
-  for (const std::string& d : dirs)
-    if (std::none_of(dirs.begin(), dirs.end(), [&](const std::string& other) {
-          return d.size() > other.size() + 1 && d.compare(0, other.size() + 1, other + "/") == 0 &&
-                 loader_subdir(d.substr(other.size() + 1));
-        }))
-      searched.push_back(d);
-  std::string line = "not found: " + name + " in " + std::to_string(searched.size()) + " director" +
-                     (searched.size() == 1 ? "y" : "ies");
-  if (searched.size() != paths.size()) line += " (" + std::to_string(paths.size()) + " paths, with their subdirectories)";
-  for (size_t k = 0; k < searched.size(); ++k) line += (k ? ", " : ": ") + searched[k];
-  return line;
 }
 
 std::string render_text(const TraceResult& r, const std::vector<Finding>& findings, const std::vector<Discovery>& disc,
