@@ -31,6 +31,7 @@ struct Registration {
   const void* image = nullptr;  // the fatbin the wrapper points to
   CUmodule module = nullptr;    // loaded on first use
   bool load_failed = false;
+  std::vector<const void*> functions;  // the host stubs registered with it: unregistered with it
 };
 
 struct Kernel {
@@ -115,8 +116,12 @@ VGPU_EXPORT void __cudaUnregisterFatBinary(void** fatCubinHandle) {
   auto* reg = reinterpret_cast<Registration*>(fatCubinHandle);
   if (!reg) return;
   std::lock_guard<std::mutex> lock(g_mutex);
-  for (auto it = kernels().begin(); it != kernels().end();)
-    it = it->second.reg == reg ? kernels().erase(it) : std::next(it);
+  // Its own stubs only (not a scan of every kernel: ggml-cuda unregisters hundreds of fatbins at exit,
+  // each with its thousands of kernels in the table); one registered again since names another fatbin.
+  for (const void* f : reg->functions)
+    if (auto it = kernels().find(f); it != kernels().end() && it->second.reg == reg) kernels().erase(it);
+  reg->functions.clear();
+  reg->functions.shrink_to_fit();
   // The module is left to the driver: at process exit the driver may already be gone, and unloading
   // it then would call into freed state. Registration objects are small and exit is imminent.
 }
@@ -127,7 +132,9 @@ VGPU_EXPORT void __cudaRegisterFunction(void** fatCubinHandle, const char* hostF
   (void)deviceFun, (void)thread_limit, (void)tid, (void)bid, (void)bDim, (void)gDim, (void)wSize;
   if (!fatCubinHandle || !hostFun || !deviceName) return;
   std::lock_guard<std::mutex> lock(g_mutex);
-  kernels()[hostFun] = Kernel{reinterpret_cast<Registration*>(fatCubinHandle), deviceName, nullptr};
+  auto* reg = reinterpret_cast<Registration*>(fatCubinHandle);
+  kernels()[hostFun] = Kernel{reg, deviceName, nullptr};
+  reg->functions.push_back(hostFun);
 }
 
 // Device variables: recorded by the driver module in a real runtime; symbol copies (cudaMemcpyToSymbol)
