@@ -355,8 +355,22 @@ TEST_CASE("nvcc's registration and both launch paths reach the backend and are r
   CHECK(launch13(k, grid, block, nullptr, 0, nullptr) == cudaErrorNotSupported);
   static const char unknown = 0;
   CHECK(launch12(&unknown, grid, block, nullptr, 0, nullptr) == cudaErrorInvalidDeviceFunction);
+  // A second fatbin: its own kernel, and one stub registered again under it (names it from then on).
+  // Unregistering the first takes only what is still the first's.
+  static const char other_stub = 0, shared_stub = 0;
+  reg_func(handle, &shared_stub, const_cast<char*>("_Z6sharedv"), "_Z6sharedv", -1, nullptr, nullptr, nullptr, nullptr, nullptr);
+  void** handle2 = reg_fatbin(&wrapper);
+  REQUIRE(handle2);
+  reg_func(handle2, &other_stub, const_cast<char*>("_Z5otherv"), "_Z5otherv", -1, nullptr, nullptr, nullptr, nullptr, nullptr);
+  reg_func(handle2, &shared_stub, const_cast<char*>("_Z6sharedv"), "_Z6sharedv", -1, nullptr, nullptr, nullptr, nullptr, nullptr);
+  reg_end(handle2);
   unreg(handle);
   CHECK(launch12(&host_stub, grid, block, nullptr, 0, nullptr) == cudaErrorInvalidDeviceFunction);
+  CHECK(launch12(&other_stub, grid, block, nullptr, 0, nullptr) == cudaErrorNotSupported);
+  CHECK(launch12(&shared_stub, grid, block, nullptr, 0, nullptr) == cudaErrorNotSupported);
+  unreg(handle2);
+  CHECK(launch12(&other_stub, grid, block, nullptr, 0, nullptr) == cudaErrorInvalidDeviceFunction);
+  CHECK(launch12(&shared_stub, grid, block, nullptr, 0, nullptr) == cudaErrorInvalidDeviceFunction);
 
   // The runtime hands out the driver's own entry points.
   auto entry = fn<cudaError_t (*)(const char*, void**, unsigned long long, CUdriverProcAddressQueryResult*)>(
