@@ -387,6 +387,9 @@ Library& add_attempt(Process& pr, const Pending& p, double at, std::string outco
   return pr.libraries.back();
 }
 
+// Whether open flags make a file (O_TMPFILE includes O_DIRECTORY's bit: all of it is compared).
+bool creates(uint64_t flags) { return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE; }
+
 // Whether a path means the same file to the tracer as to the process: the same root and mount namespace
 // (not a container's, nor a chroot). Asked once per process.
 bool Tracer::sees_our_files(pid_t tgid) {
@@ -425,19 +428,19 @@ void Tracer::on_entry(pid_t tid) {
     case SYS_open:
       p.path = absolute(read_string(tid, a[0]), AT_FDCWD);
       p.directory = (a[1] & O_DIRECTORY) != 0;
-      p.creates = (a[1] & (O_CREAT | O_TMPFILE)) != 0;
+      p.creates = creates(a[1]);
       break;
     case SYS_openat:
       p.path = absolute(read_string(tid, a[1]), static_cast<int>(a[0]));
       p.directory = (a[2] & O_DIRECTORY) != 0;
-      p.creates = (a[2] & (O_CREAT | O_TMPFILE)) != 0;
+      p.creates = creates(a[2]);
       break;
     case SYS_openat2: {
       p.path = absolute(read_string(tid, a[1]), static_cast<int>(a[0]));
       uint64_t flags = O_CREAT;  // struct open_how begins with its flags (unread: taken as creating)
       iovec local{&flags, sizeof flags}, remote{reinterpret_cast<void*>(a[2]), sizeof flags};
       if (process_vm_readv(tid, &local, 1, &remote, 1, 0) == sizeof flags) p.directory = (flags & O_DIRECTORY) != 0;
-      p.creates = (flags & (O_CREAT | O_TMPFILE)) != 0;
+      p.creates = creates(flags);
       break;
     }
     case SYS_execve: p.path = absolute(read_string(tid, a[0]), AT_FDCWD); break;
@@ -452,7 +455,12 @@ void Tracer::on_entry(pid_t tid) {
         break;
       }
       auto f = st.fds.find(fd);
-      p.path = f != st.fds.end() ? f->second : readlink_str(task + "/fd/" + std::to_string(fd));
+      if (f != st.fds.end()) {
+        p.path = f->second;
+      } else {  // (kept: the descriptor's file is the kernel's word, and its close is seen)
+        p.path = readlink_str(task + "/fd/" + std::to_string(fd));
+        if (!p.path.empty() && p.path[0] == '/') st.fds[fd] = p.path;
+      }
       // A directory listed before, on a new descriptor: one more pass, counted now.
       if (auto known = st.listing_index.find(p.path); reading == st.listing_fds.end() && known != st.listing_index.end()) {
         ++proc(tgid).dirs_listed[known->second].passes;
@@ -517,17 +525,27 @@ void Tracer::on_entry(pid_t tid) {
   // Most opens of libraries are ld.so's search probing where there is nothing (every hwcaps subdirectory
   // of every directory on the path). A path that does not exist fails the open: recorded now, with the
   // errno it will get, and no stop at its exit. (Launch mode: attach mode stops at every exit anyway.)
-  if (open && p.wants_exit && !p.creates && resume_ == PTRACE_CONT && sees_our_files(tgid)) {
+  // So is an exec of a path that does not exist (a PATH search tries one in each directory).
+  bool exec = (p.nr == SYS_execve || p.nr == SYS_execveat) && !p.path.empty();
+  if (((open && !p.creates) || exec) && p.wants_exit && resume_ == PTRACE_CONT && sees_our_files(tgid)) {
     struct stat sb {};
     if (::stat(p.path.c_str(), &sb) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
       int err = errno;
       p.wants_exit = false;
-      if (looks_like_library(p.path)) {
+      if (exec) {
+        proc(tgid).exec_failures.push_back({p.path, err, now_ms() - t0_});
+      } else if (looks_like_library(p.path)) {
         Library& lib = add_attempt(proc(tgid), p, now_ms() - t0_, "not found");
         lib.error = err;
         if (err != ENOENT) lib.outcome = std::string("open failed: ") + std::strerror(err);
       }
     }
+  }
+  // A directory it opened before, opened again (ggml lists its dir once per backend kind): nothing new
+  // at the exit; the descriptor is named when it is read (getdents64, from /proc).
+  if (open && p.wants_exit && p.directory && !p.creates && resume_ == PTRACE_CONT) {
+    const std::vector<std::string>& seen = proc(tgid).dirs_opened;
+    if (std::find(seen.begin(), seen.end(), p.path) != seen.end()) p.wants_exit = false;
   }
   th.pending = std::move(p);
   th.in_syscall = true;
