@@ -267,14 +267,12 @@ rc=0; "$trace" >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "no command: exi
 rc=0; "$trace" --format yaml -- true >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "bad --format: exit $rc, not 2"
 rc=0; "$trace" --rules-dir "$work/no-rules" -- true >/dev/null 2>"$work/err" || rc=$?
 [[ $rc == 2 ]] && grep -q "no such directory" "$work/err" || fail "--rules-dir that does not exist: exit $rc, $(cat "$work/err")"
-# A rule file that does not load: read while the command runs, so the command runs and the report is
-# written, without the rules; the error is said, and the exit is 125.
+# A rule file that does not load: said with its place, exit 125, and the command is not run.
 rm -rf "$work/bad-rules" && cp -r "$(dirname "$0")/../../rules" "$work/bad-rules"
 echo 'this is = = not toml' >>"$work/bad-rules/log_lines.toml"
 rc=0; "$trace" --rules-dir "$work/bad-rules" -o "$work/report" --format json -- "$fixture" hello >"$work/out" 2>"$work/err" || rc=$?
-[[ $rc == 125 && $(cat "$work/out") == hello ]] && grep -q "rules: .*log_lines.toml" "$work/err" && grep -q "without the rules" "$work/err" ||
+[[ $rc == 125 && ! -s "$work/out" ]] && grep -q "rules: .*log_lines.toml:[0-9]*:[0-9]*: " "$work/err" ||
   fail "a broken rule file: exit $rc, $(cat "$work/err")"
-q 'd["processes"][0]["argv"][1] == "hello"'
 "$trace" --help | grep -q "usage: vgpu-trace" || fail "--help"
 rc=0; "$trace" -- "$work/no-such-program" 2>"$work/err" || rc=$?
 [[ $rc == 127 ]] || fail "a missing program: exit $rc, not 127"

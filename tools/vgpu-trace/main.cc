@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
-#include <future>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -66,7 +65,7 @@ const char* kUsage =
     "Example: vgpu-trace -o trace.md --format markdown -- ollama serve\n"
     "Exit status: CMD's own (128+N when a signal N killed it); 2 on a usage error (a bad option, a\n"
     "--rules-dir that is not a directory); 125 when vgpu-trace itself failed (a rule file that does not\n"
-    "load is read while CMD runs: the report is still written, without the rules, and the exit is 125).\n";
+    "load: CMD is not run).\n";
 
 struct Options {
   bool go_no_preempt = false, stacks = false;
@@ -859,12 +858,16 @@ int main(int argc, char** argv) {
   }
   std::string rules_dir = found.value();
   bool have_rules = !rules_dir.empty();
-  // The rules are read on a thread while the command runs: only the report needs them.
-  std::future<Result<RuleSet>> rules_read;
-  if (have_rules) rules_read = std::async(std::launch::async, [rules_dir] {
-    run_in_background();
-    return load_rules(rules_dir);
-  });
+  // Read before the command starts, not on a thread beside it: measured, a thread busy from the start
+  // changes where the scheduler puts the tracee, and every stop costs more for the whole run.
+  if (have_rules) {
+    auto loaded = load_rules(rules_dir);
+    if (!loaded) {
+      std::fprintf(stderr, "vgpu-trace: rules: %s\n", loaded.error().message.c_str());
+      return 125;
+    }
+    rules = std::move(loaded.value());
+  }
   // The terminal's Ctrl-C reaches the command itself (same process group); the tracer waits for it to
   // end and then reports. SIGTERM or SIGHUP sent to the tracer alone is forwarded to the command.
   struct sigaction ignore {};
@@ -908,12 +911,6 @@ int main(int argc, char** argv) {
     return 125;
   }
   reader.finish();
-  std::string rules_error;  // a rule file that does not load: the report is made without the rules
-  if (have_rules) {
-    auto loaded = rules_read.get();
-    if (loaded) rules = std::move(loaded.value());
-    else rules_error = loaded.error().message, have_rules = false;
-  }
   auto findings = findings_of(r, have_rules ? &rules : nullptr);
   auto disc = discoveries(r, have_rules ? &rules : nullptr);
   std::string text = o.format == "json"     ? render_json(r, findings, disc)
@@ -924,10 +921,5 @@ int main(int argc, char** argv) {
     return 125;
   }
   if (!r.error.empty()) std::fprintf(stderr, "vgpu-trace: %s\n", r.error.c_str());
-  if (!rules_error.empty()) {
-    std::fprintf(stderr, "vgpu-trace: rules: %s\nvgpu-trace: the report was made without the rules: no log line is explained\n",
-                 rules_error.c_str());
-    return 125;
-  }
   return r.error.empty() || !r.processes.empty() ? r.exit_status : 125;
 }
