@@ -353,6 +353,21 @@ When read_when(const std::string& file, const Entry& owner, std::vector<std::str
 
 // ---- the loader ----
 
+// Whether TOML text has an array-of-tables header `[[name]]` (spaces allowed inside the brackets) at the
+// start of a line.
+bool declares_table(const std::string& text, std::string_view name) {
+  for (size_t at = text.find("[["); at != std::string::npos; at = text.find("[[", at + 2)) {
+    size_t line = text.rfind('\n', at);
+    size_t start = line == std::string::npos ? 0 : line + 1;
+    if (text.find_first_not_of(" \t", start) != at) continue;
+    size_t i = text.find_first_not_of(" \t", at + 2);
+    if (i == std::string::npos || text.compare(i, name.size(), name) != 0) continue;
+    size_t j = text.find_first_not_of(" \t", i + name.size());
+    if (j != std::string::npos && text.compare(j, 2, "]]") == 0) return true;
+  }
+  return false;
+}
+
 class Loader {
  public:
   Loader(RuleSet& rules, const RuleLoadOptions& options) : rules_(rules), options_(options) {}
@@ -363,6 +378,7 @@ class Loader {
     std::stringstream ss;
     ss << in.rdbuf();
     std::string text = ss.str();
+    if (options_.log_lines_only && !declares_table(text, "log_line") && !declares_table(text, "era")) return;
     toml::table root;
     try {
       root = toml::parse(text, path);

@@ -211,6 +211,9 @@ struct RuleLoadOptions {
   // never matches log lines (vgpu-doctor) turns it off: every other key is still checked, and a regex is
   // compiled on its first match instead (LogLine::matches), where a bad one matches nothing.
   bool compile_log_patterns = true;
+  // Read only the files that declare [[log_line]] or [[era]] tables (the eras they name): a tool that
+  // only explains log lines (vgpu-trace) skips parsing the rest, which are then not checked either.
+  bool log_lines_only = false;
 };
 Result<RuleSet> load_rules(const std::string& dir, const RuleLoadOptions& options = {});
 

@@ -444,3 +444,25 @@ TEST_CASE("rules: loaded without compiling log-line regexes, every key is still 
   REQUIRE(lazy.ok());
   CHECK(lazy->match_log_line("(").empty());
 }
+
+TEST_CASE("rules: log_lines_only reads the files with [[log_line]] or [[era]] tables, and the same log lines") {
+  auto all = load_rules(VGPU_RULES_DIR);
+  auto some = load_rules(VGPU_RULES_DIR, RuleLoadOptions{.log_lines_only = true});
+  REQUIRE(all.ok());
+  REQUIRE(some.ok());
+  CHECK(some->log_lines.size() == all->log_lines.size());
+  CHECK(some->eras.size() == all->eras.size());
+  CHECK(some->links.empty());
+  CHECK(some->files.size() < all->files.size());
+  // A file of other tables is not parsed (a broken one is not an error then); a header written with
+  // spaces inside its brackets still counts; a "[[log_line]]" that is not a header does not.
+  const std::string log = "schema = 1\n  [[ log_line ]]\nid = \"l.one\"\neras = [\"A\"]\nmatch = \"substring\"\n"
+                          "pattern = \"hello\"\nseverity = \"info\"\nmeaning = \"m\"\ncauses = [\"c\"]\nfix = \"f\"\nsource = \"s\"\n";
+  const std::string broken_links = "schema = 1\n# not [[log_line]]\nx = \"[[log_line]]\"\n[[link]]\nthis is not toml\n";
+  std::string dir;
+  CHECK_FALSE(load_error("log_lines_only", {{"eras.toml", kEras}, {"l.toml", log}, {"links.toml", broken_links}}, &dir).empty());
+  auto only = load_rules(dir, RuleLoadOptions{.log_lines_only = true});
+  REQUIRE(only.ok());
+  REQUIRE(only->log_lines.size() == 1);
+  CHECK(only->match_log_line("say hello").size() == 1);
+}

@@ -861,7 +861,7 @@ int main(int argc, char** argv) {
   // Read before the command starts, not on a thread beside it: measured, a thread busy from the start
   // changes where the scheduler puts the tracee, and every stop costs more for the whole run.
   if (have_rules) {
-    auto loaded = load_rules(rules_dir);
+    auto loaded = load_rules(rules_dir, RuleLoadOptions{.log_lines_only = true});  // all the trace uses
     if (!loaded) {
       std::fprintf(stderr, "vgpu-trace: rules: %s\n", loaded.error().message.c_str());
       return 125;
