@@ -583,6 +583,7 @@ class Loader {
     l.pattern = e.str("pattern");
     if (l.pattern.empty()) fail(e.at("pattern"), "'pattern' in [[log_line]] '" + l.id + "' must not be empty");
     l.captures = e.strs("captures");
+    if (l.match == LogLine::Match::regex) l.required = required_literal(l.pattern);
     if (l.match == LogLine::Match::regex && !options_.compile_log_patterns) {
       l.deferred = std::make_shared<LogLine::Deferred>();
     } else if (l.match == LogLine::Match::regex) {
@@ -635,12 +636,73 @@ bool applies_to(const EraSet& eras, const std::string& era) {
 const std::vector<std::string>& rule_facts() { return kFacts; }
 const std::vector<std::string>& rule_list_facts() { return kListFacts; }
 
+std::string required_literal(const std::string& pattern) {
+  std::string best, run;
+  int depth = 0;
+  bool last_literal = false;  // the previous atom was a character appended to `run`
+  auto end_run = [&] {
+    if (run.size() > best.size()) best = run;
+    run.clear();
+  };
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '\\') {
+      if (++i >= pattern.size()) return "";
+      c = pattern[i];
+      if (std::isalnum(static_cast<unsigned char>(c))) {  // \d, \s, \b, \n, \1 ...: not a plain character
+        if (depth == 0) end_run();
+        last_literal = false;
+        continue;
+      }
+    } else if (c == '[') {  // a class: one character of a set
+      size_t j = i + 1;
+      if (j < pattern.size() && pattern[j] == '^') ++j;
+      if (j < pattern.size() && pattern[j] == ']') ++j;
+      while (j < pattern.size() && pattern[j] != ']') j += pattern[j] == '\\' ? 2 : 1;
+      if (j >= pattern.size()) return "";
+      i = j;
+      if (depth == 0) end_run();
+      last_literal = false;
+      continue;
+    } else if (c == '(' || c == ')') {
+      if (depth == 0) end_run();
+      depth += c == '(' ? 1 : -1;
+      if (depth < 0) return "";
+      last_literal = false;
+      continue;
+    } else if (c == '|') {
+      if (depth == 0) return "";  // either side may match: nothing is certain
+      continue;
+    } else if (c == '*' || c == '?' || c == '{') {  // the atom before may be absent
+      if (depth == 0 && last_literal && !run.empty()) run.pop_back();
+      if (depth == 0) end_run();
+      if (c == '{') {
+        size_t close = pattern.find('}', i);
+        if (close == std::string::npos) return "";
+        i = close;
+      }
+      last_literal = false;
+      continue;
+    } else if (c == '+' || c == '.' || c == '^' || c == '$') {  // (+: the atom before stays, at least once)
+      if (depth == 0) end_run();
+      last_literal = false;
+      continue;
+    }
+    if (depth == 0) run += c;
+    last_literal = depth == 0;
+  }
+  if (depth != 0) return "";
+  end_run();
+  return best.size() >= 4 ? best : "";
+}
+
 bool LogLine::matches(const std::string& line, std::map<std::string, std::string>* vars) const {
   if (match == Match::substring) {
     if (line.find(pattern) == std::string::npos) return false;
     if (vars) (*vars)["line"] = line;
     return true;
   }
+  if (!required.empty() && line.find(required) == std::string::npos) return false;  // cheaper than std::regex
   const std::regex* r = re ? &*re : nullptr;
   if (!r && deferred) {
     std::call_once(deferred->once, [&] {

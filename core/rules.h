@@ -145,6 +145,9 @@ struct LogLine {
     std::optional<std::regex> re;
   };
   std::shared_ptr<Deferred> deferred;
+  // match = regex: text every match contains (required_literal), looked for before the regex is run
+  // (or compiled); empty when none is certain.
+  std::string required;
   std::vector<std::string> captures;   // names of the regex's groups, in order
   Severity severity = Severity::info;
   std::string meaning;
@@ -216,6 +219,11 @@ struct RuleLoadOptions {
   bool log_lines_only = false;
 };
 Result<RuleSet> load_rules(const std::string& dir, const RuleLoadOptions& options = {});
+
+// The longest run of plain characters (4 or more) that every match of an ECMAScript `pattern` contains:
+// read at the pattern's top level only (a group may be optional, a character before ?, * or {n,m} is),
+// and none at all when the top level has an alternation. "" when no such run is certain.
+std::string required_literal(const std::string& pattern);
 
 // Replaces each {name} in `tmpl` with vars[name]; "{{" and "}}" are literal braces. A name absent from
 // `vars` is left as written: the loader has already rejected templates naming placeholders their rule

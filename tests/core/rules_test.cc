@@ -466,3 +466,34 @@ TEST_CASE("rules: log_lines_only reads the files with [[log_line]] or [[era]] ta
   REQUIRE(only->log_lines.size() == 1);
   CHECK(only->match_log_line("say hello").size() == 1);
 }
+
+TEST_CASE("rules: required_literal finds text every match contains, and only that") {
+  CHECK(required_literal("load_backend: failed to load (\\S+): (.*)$") == "load_backend: failed to load ");
+  CHECK(required_literal("version [`']([^']+)' not found \\(required by ([^)]+)\\)") == "' not found (required by ");
+  CHECK(required_literal("symbol lookup error: ([^:]+): undefined symbol: ([^,\\s]+)(?:, version (\\S+))?") ==
+        "symbol lookup error: ");
+  CHECK(required_literal("abcde?fgh") == "abcd");        // the e may be absent
+  CHECK(required_literal("abcd*efgh") == "efgh");
+  CHECK(required_literal("abcd{0,2}xyz").empty());       // "abc" and "xyz": too short
+  CHECK(required_literal("abcde+fgh") == "abcde");
+  CHECK(required_literal("nothing (?:here|there) certain") == "nothing ");  // (the first of the longest)
+  CHECK(required_literal("one alternative|another").empty());   // an alternation at the top
+  CHECK(required_literal("(?:maybe this)? or that") == " or that");
+  CHECK(required_literal("[abcdefgh]+ xy").empty());
+  CHECK(required_literal("a\\.b\\.c\\.d") == "a.b.c.d");
+  CHECK(required_literal("\\dabcd\\d") == "abcd");
+  CHECK(required_literal("unbalanced (").empty());
+  // Every shipped regex's literal is in each line its rule is meant to match (checked through matches()
+  // in the tests above); here: it is in the pattern's own plain text, never invented.
+  auto shipped = load_rules(VGPU_RULES_DIR);
+  REQUIRE(shipped.ok());
+  size_t with = 0;
+  for (const LogLine& l : shipped->log_lines)
+    if (l.match == LogLine::Match::regex && !l.required.empty()) {
+      ++with;
+      std::string plain;
+      for (size_t i = 0; i < l.pattern.size(); ++i) plain += l.pattern[i] == '\\' && i + 1 < l.pattern.size() ? l.pattern[++i] : l.pattern[i];
+      CHECK(plain.find(l.required) != std::string::npos);
+    }
+  CHECK(with >= 8);
+}
