@@ -180,17 +180,12 @@ struct ModelVerdict {
   std::vector<std::string> evidence;
 };
 
-ModelVerdict model_verdict_uncached(const Process& p, const Library& lib);
-
-// Once per process and library: the report asks several times.
-ModelVerdict model_verdict(const Process& p, const Library& lib) {
-  // (when it was opened too: the model starts from what the process had loaded at that moment)
-  static std::map<std::tuple<pid_t, std::string, double>, ModelVerdict> cache;
-  auto key = std::make_tuple(p.pid, lib.path, lib.first_ms);
-  auto it = cache.find(key);
-  if (it == cache.end()) it = cache.emplace(key, model_verdict_uncached(p, lib)).first;
-  return it->second;
-}
+// Everything the model's answer for one library depends on: the process's context when it opened it.
+struct ModelInput {
+  std::string library, ld_library_path, cwd, exe;
+  std::vector<std::string> loaded;  // what ld.so had loaded at that moment
+  auto operator<=>(const ModelInput&) const = default;
+};
 
 // What ld.so had loaded when the process opened `lib` (its link map, replayed from the events of the
 // image it was running then): the model starts from these, as the process did.
@@ -208,21 +203,53 @@ std::vector<std::string> loaded_before(const Process& p, const Library& lib) {
   return {now.begin(), now.end()};
 }
 
-ModelVerdict model_verdict_uncached(const Process& p, const Library& lib) {
-  ModelVerdict v;
+ModelInput model_input(const Process& p, const Library& lib) {
   auto it = p.env.find("LD_LIBRARY_PATH");
-  auto model = host_loader(it == p.env.end() ? "" : it->second, p.cwd.empty() ? "/" : p.cwd);
+  return {lib.path, it == p.env.end() ? "" : it->second, p.cwd.empty() ? "/" : p.cwd, p.exe, loaded_before(p, lib)};
+}
+
+ModelVerdict run_model(const ModelInput& in);
+
+// Each verdict once: the report asks several times, and the tracer has most of them worked out on a
+// thread during the trace (Prefetcher), from the same input.
+class Verdicts {
+ public:
+  ModelVerdict get(const ModelInput& in) {
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = done_.find(in); it != done_.end()) return it->second;
+    }
+    ModelVerdict v = run_model(in);
+    std::lock_guard lock(mu_);
+    return done_.emplace(in, std::move(v)).first->second;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<ModelInput, ModelVerdict> done_;
+};
+
+Verdicts& verdicts() {
+  static Verdicts v;
+  return v;
+}
+
+ModelVerdict model_verdict(const Process& p, const Library& lib) { return verdicts().get(model_input(p, lib)); }
+
+ModelVerdict run_model(const ModelInput& in) {
+  ModelVerdict v;
+  auto model = host_loader(in.ld_library_path, in.cwd);
   if (!model) return v;
-  if (!p.exe.empty()) (void)model->preload(p.exe);
+  if (!in.exe.empty()) (void)model->preload(in.exe);
   // An object by path (not the vDSO, which has no file); one that cannot be read is left to the search.
-  for (const std::string& o : loaded_before(p, lib))
-    if (!o.empty() && o[0] == '/' && o != p.exe) (void)model->preload(o);
-  Resolution top = model->load(lib.path, nullptr);
+  for (const std::string& o : in.loaded)
+    if (!o.empty() && o[0] == '/' && o != in.exe) (void)model->preload(o);
+  Resolution top = model->load(in.library, nullptr);
   if (!top.found) {
     // The file itself: ld.so skips one of another class or machine and gives up on one that is not
     // ELF (open_verify), after opening it. glibc then says "No such file or directory" for the former.
     for (const SearchStep& t : top.tried)
-      if (t.candidate == lib.path && (t.outcome.rfind("wrong ", 0) == 0 || t.outcome.rfind("not an ELF file", 0) == 0)) {
+      if (t.candidate == in.library && (t.outcome.rfind("wrong ", 0) == 0 || t.outcome.rfind("not an ELF file", 0) == 0)) {
         v.failed = true;
         v.reason = "ld.so opened it and rejected it: " + t.outcome;
         v.evidence.push_back("model: " + t.candidate + ": " + t.outcome);
@@ -793,16 +820,18 @@ std::string render_chrome(const TraceResult& r) {
 
 }  // namespace
 
-// Reads ELF files into the run's shared cache (host_elf_cache) on a thread of its own, each path once,
-// in the order asked; finish() reads what is left and ends the thread.
-class ElfReader {
+// Works out the loader model's verdict for each library the trace saw unmapped (what the report will
+// ask), on a thread of its own at low priority while the trace goes on, each input once and in the order
+// asked; finish() does what is left and ends the thread. The ELF files each model reads stay in the
+// run's shared cache (host_elf_cache) for the report.
+class Prefetcher {
  public:
-  ~ElfReader() { finish(); }
-  void add(const std::string& path) {
-    if (path.empty() || path[0] != '/' || !asked_.insert(path).second) return;
+  ~Prefetcher() { finish(); }
+  void add(ModelInput in) {
+    if (!asked_.insert(in).second) return;
     {
       std::lock_guard lock(mu_);
-      queue_.push_back(path);
+      queue_.push_back(std::move(in));
     }
     cv_.notify_one();
     if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
@@ -820,21 +849,21 @@ class ElfReader {
   void run() {
     run_in_background();
     while (true) {
-      std::string path;
+      ModelInput in;
       {
         std::unique_lock lock(mu_);
         cv_.wait(lock, [this] { return done_ || !queue_.empty(); });
         if (queue_.empty()) return;
-        path = std::move(queue_.front());
+        in = std::move(queue_.front());
         queue_.pop_front();
       }
-      (void)host_elf_cache()->read(path);  // an error is the model's to report, when it reads the file
+      (void)verdicts().get(in);
     }
   }
-  std::set<std::string> asked_;  // (the tracer's thread only)
+  std::set<ModelInput> asked_;  // (the tracer's thread only)
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::string> queue_;
+  std::deque<ModelInput> queue_;
   bool done_ = false;
   std::thread thread_;
 };
@@ -883,16 +912,15 @@ int main(int argc, char** argv) {
   sigaction(SIGTERM, &forward, nullptr);
   sigaction(SIGHUP, &forward, nullptr);
   TraceOptions topts;
-  // The loader model explains a library that was mapped and then unmapped, after the trace; from the
-  // first such unmapping on, the facts it needs (a run of ld.so, the cache) and the files it will read
-  // (the library, and what the process had loaded) come in on threads while the trace goes on.
-  ElfReader reader;
-  topts.on_unmap = [&reader](const std::string& library, const std::string& exe, const std::set<std::string>& link_map) {
-    prefetch_host_loader_facts();
-    reader.add(library);
-    reader.add(exe);
-    for (const std::string& object : link_map) reader.add(object);
-  };
+  // The loader model explains a library that was mapped and then unmapped. From the first such unmapping
+  // on, the facts it needs (a run of ld.so, the cache) come in on a thread, and its verdict on each is
+  // worked out on another while the trace goes on: the report then only looks them up.
+  Prefetcher prefetch;
+  if (o.format != "chrome")  // the timeline explains nothing
+    topts.on_unmap = [&prefetch](const Process& p, const Library& library) {
+      prefetch_host_loader_facts();
+      prefetch.add(model_input(p, library));
+    };
   topts.output_lines = o.output_lines;
   topts.go_no_preempt = o.go_no_preempt;
   topts.stacks = o.stacks;
@@ -910,12 +938,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "vgpu-trace: %s\n", r.error.c_str());
     return 125;
   }
-  reader.finish();
-  auto findings = findings_of(r, have_rules ? &rules : nullptr);
-  auto disc = discoveries(r, have_rules ? &rules : nullptr);
-  std::string text = o.format == "json"     ? render_json(r, findings, disc)
-                     : o.format == "chrome" ? render_chrome(r)
-                                            : render_text(r, findings, disc, o.format == "markdown");
+  prefetch.finish();
+  std::string text;
+  if (o.format == "chrome") {
+    text = render_chrome(r);
+  } else {
+    auto findings = findings_of(r, have_rules ? &rules : nullptr);
+    auto disc = discoveries(r, have_rules ? &rules : nullptr);
+    text = o.format == "json" ? render_json(r, findings, disc) : render_text(r, findings, disc, o.format == "markdown");
+  }
   if (!write_report(text, o.output, stderr)) {
     std::fprintf(stderr, "vgpu-trace: cannot write %s\n", o.output.empty() ? "the report" : o.output.c_str());
     return 125;

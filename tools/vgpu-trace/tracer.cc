@@ -504,7 +504,7 @@ void Tracer::on_entry(pid_t tid) {
           Library& lib = proc(tgid).libraries[it->lib];
           if (lib.outcome == "loaded") {
             lib.outcome = "mapped, then unmapped";
-            if (o_.on_unmap) o_.on_unmap(lib.path, proc(tgid).exe, st.mapped);
+            if (o_.on_unmap) o_.on_unmap(proc(tgid), lib);
           }
           it = st.maps.erase(it);
         } else {

@@ -93,10 +93,10 @@ struct TraceOptions {
   // thread of a traced Go program (Ollama) every 10 ms. It changes the program's scheduling: opt-in.
   bool go_no_preempt = false;
   bool stacks = false;  // unwind each process at every open of a shared object (libunwind-ptrace)
-  // Called when a library that had loaded is unmapped (the report will want the loader model for it):
-  // its path, then the process's program and what its link map holds at that moment. The tool starts
-  // reading what the model needs on a thread, while the trace goes on.
-  std::function<void(const std::string& library, const std::string& exe, const std::set<std::string>& link_map)> on_unmap;
+  // Called when a library that had loaded is unmapped (the report will want the loader model for it),
+  // with the process as recorded so far: the tool starts working out the model's verdict on a thread,
+  // while the trace goes on. Both references are valid for the call only.
+  std::function<void(const Process& process, const Library& library)> on_unmap;
 };
 
 // The command's pid while it runs (0 before and after), for forwarding a signal sent to the tracer.
