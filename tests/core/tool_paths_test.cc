@@ -1,0 +1,65 @@
+// core/tool_paths: where a report goes.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "tool_paths.h"
+
+using namespace vgpu;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/vgpu-tool-paths.XXXXXX";
+    REQUIRE(mkdtemp(tmpl));
+    path = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+}  // namespace
+
+TEST_CASE("write_report: a new file, then a shorter and a longer report over it, in place") {
+  TempDir dir;
+  std::string file = dir.path + "/report.txt";
+  std::string long_report(20000, 'x'), short_report = "short report\n";
+  REQUIRE(write_report(long_report, file, stderr));
+  CHECK(slurp(file) == long_report);
+  struct stat before {};
+  REQUIRE(stat(file.c_str(), &before) == 0);
+
+  REQUIRE(write_report(short_report, file, stderr));
+  CHECK(slurp(file) == short_report);  // nothing of the longer one left behind
+  struct stat after {};
+  REQUIRE(stat(file.c_str(), &after) == 0);
+  CHECK(after.st_ino == before.st_ino);
+  CHECK(after.st_size == static_cast<off_t>(short_report.size()));
+
+  REQUIRE(write_report(long_report + "end\n", file, stderr));
+  CHECK(slurp(file) == long_report + "end\n");
+  REQUIRE(write_report("", file, stderr));
+  CHECK(slurp(file).empty());
+}
+
+TEST_CASE("write_report: a device takes the report; a path that cannot be written is an error") {
+  TempDir dir;
+  CHECK(write_report("to nowhere\n", "/dev/null", stderr));
+  CHECK_FALSE(write_report("x\n", dir.path + "/no/such/dir/report.txt", stderr));
+  CHECK_FALSE(write_report("x\n", dir.path, stderr));  // a directory
+  CHECK_FALSE(std::filesystem::exists(dir.path + "/no"));
+}
