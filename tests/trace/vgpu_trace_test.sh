@@ -72,6 +72,17 @@ same exec-missing "$work/no/such/runner"
 q 'd["processes"][0]["exec_failures"][0]["path"] == "'"$work/no/such/runner"'" and d["processes"][0]["exec_failures"][0]["errno"] == 2'
 "$trace" -o "$work/report.txt" -- "$fixture" exec-missing "$work/no/such/runner" >/dev/null || true
 grep -q "exec failed: $work/no/such/runner: No such file or directory" "$work/report.txt" || fail "text report: no failed exec"
+# A command named without a slash is found on PATH by the tracer (as execvp would: a file that is not
+# executable is passed over), so the command's process makes no failed exec before it; a name found
+# nowhere fails as execvp fails, every directory it tried listed.
+mkdir -p "$work/path1" "$work/path2" && cp "$fixture" "$work/path2/vgpu-fixture" && touch "$work/path1/vgpu-fixture"
+out=$(PATH="$work/path0:$work/path1:$work/path2:$PATH" "$trace" -o "$work/report" --format json -- vgpu-fixture hello) || fail "PATH: traced, it failed"
+[[ $out == hello ]] || fail "PATH: output $out"
+q 'd["processes"][0]["exe"] == "'"$work/path2/vgpu-fixture"'" and d["processes"][0]["argv"] == ["vgpu-fixture", "hello"] and not d["processes"][0]["exec_failures"]'
+rc=0 && PATH="$work/path0:$work/path1" "$trace" -o "$work/report" --format json -- vgpu-fixture hello 2>/dev/null || rc=$?
+[[ $rc == 127 ]] || fail "PATH: a command found nowhere: exit status $rc"
+q '[f["path"] for f in d["processes"][0]["exec_failures"]] == ["'"$work/path0/vgpu-fixture"'", "'"$work/path1/vgpu-fixture"'"] and [f["errno"] for f in d["processes"][0]["exec_failures"]] == [2, 13]'
+echo "ok: a command found on PATH: no failed exec before it; one found nowhere: each try and why"
 same openat2 "$work/dir/libggml-a.so"
 q 'any(l["path"] == "'"$work/dir/libggml-a.so"'" and l["outcome"] == "opened, not mapped" for l in d["processes"][0]["libraries"])'
 q 'list(d["processes"][0]["fds"].values()) == ["'"$work/dir/libggml-a.so"'"]'

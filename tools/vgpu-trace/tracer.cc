@@ -34,6 +34,7 @@
 #include <fstream>
 #include <set>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <utility>
 
@@ -1002,17 +1003,33 @@ void Tracer::detach_all() {
 }
 
 // The file each opened library path is (symlinks followed), once per path, after the trace: realpath
-// makes a system call per path component, too many to make while the tracee waits.
+// makes a system call per path component, too many to make while the tracee waits. A backend directory
+// holds dozens of libraries, so its own real path is asked once: a name in it that is no symbolic link
+// (one lstat) is the directory's real path and that name.
 void resolve_paths(TraceResult& r) {
-  std::map<std::string, std::string> seen;
+  std::map<std::string, std::string> seen, dirs;
+  auto real = [](const std::string& path) {
+    char buf[PATH_MAX];
+    return ::realpath(path.c_str(), buf) ? std::optional<std::string>(buf) : std::nullopt;
+  };
+  auto resolve = [&](const std::string& path) -> std::string {
+    size_t slash = path.rfind('/');
+    std::string name = slash == std::string::npos ? "" : path.substr(slash + 1);
+    struct stat sb {};
+    if (slash == std::string::npos || name.empty() || name == "." || name == ".." || lstat(path.c_str(), &sb) != 0 ||
+        S_ISLNK(sb.st_mode))
+      return real(path).value_or(path);
+    std::string dir = slash ? path.substr(0, slash) : "/";
+    auto it = dirs.find(dir);
+    if (it == dirs.end()) it = dirs.emplace(dir, real(dir).value_or("")).first;
+    if (it->second.empty()) return real(path).value_or(path);
+    return (it->second == "/" ? "" : it->second) + "/" + name;
+  };
   for (Process& p : r.processes)
     for (Library& l : p.libraries) {
       if (l.outcome == "not found" || l.outcome.rfind("open failed", 0) == 0) continue;
       auto it = seen.find(l.path);
-      if (it == seen.end()) {
-        char real[PATH_MAX];
-        it = seen.emplace(l.path, ::realpath(l.path.c_str(), real) ? std::string(real) : l.path).first;
-      }
+      if (it == seen.end()) it = seen.emplace(l.path, resolve(l.path)).first;
       l.resolved = it->second;
     }
 }
@@ -1051,6 +1068,25 @@ Result<std::vector<sock_filter>> build_filter() {
   seccomp_release(ctx);
   if (rc != 0 || prog.empty()) return Error{std::string("the seccomp filter: ") + std::strerror(rc ? -rc : EINVAL)};
   return prog;
+}
+
+// What execvp would run for `name`: a name with a slash as it is; else the first executable regular file
+// of that name in a PATH directory (an empty entry is the current directory; no PATH: glibc's default).
+// "" when there is none.
+std::string find_on_path(const std::string& name) {
+  if (name.empty() || name.find('/') != std::string::npos) return "";
+  const char* env = getenv("PATH");
+  std::string path = env ? env : "/bin:/usr/bin";
+  for (size_t at = 0; at <= path.size();) {
+    size_t end = path.find(':', at);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(at, end - at);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    struct stat sb {};
+    if (stat(candidate.c_str(), &sb) == 0 && S_ISREG(sb.st_mode) && access(candidate.c_str(), X_OK) == 0) return candidate;
+    at = end + 1;
+  }
+  return "";
 }
 
 }  // namespace
@@ -1148,6 +1184,10 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // The program found on PATH here, as strace does: execvp in the child would try each directory before
+  // it, and each try is an exec the filter stops. Where nothing executable is found, or the exec of what
+  // was found fails, the child's execvpe does the search itself (its errors, its /bin/sh fallback).
+  std::string program = find_on_path(argv[0]);
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0) {
     r.error = std::string("pipe: ") + std::strerror(errno);
@@ -1166,6 +1206,7 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
     int err = 0;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) err = errno;
     if (!err && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) err = errno;
+    if (!err && !program.empty()) execve(program.c_str(), args.data(), envp.data());
     if (!err) execvpe(args[0], args.data(), envp.data());
     if (!err) err = errno;
     ssize_t ignored = write(report[1], &err, sizeof err);
