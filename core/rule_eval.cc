@@ -137,7 +137,7 @@ std::string lower(std::string s) {
 
 // A sysfs PCI directory name: "dddd:bb:dd.f" (what shims/common/pci.cc parse_bus_id accepts).
 bool is_bus_id(const std::string& name) {
-  static const std::regex re("[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]");
+  static const Regex re("[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]");
   return std::regex_match(name, re);
 }
 

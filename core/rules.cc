@@ -236,7 +236,7 @@ std::vector<std::string> with_facts(std::vector<std::string> names) {
 Pattern compile(const Entry& e, const char* key) {
   std::string text = e.str(key);
   try {
-    return {text, std::regex(text, std::regex::ECMAScript)};
+    return {text, Regex(text, std::regex::ECMAScript)};
   } catch (const std::regex_error& err) {
     fail(e.at(key), "bad regex in '" + std::string(key) + "' of " + e.what() + e.named() + ": " + err.what());
   }
@@ -703,7 +703,7 @@ bool LogLine::matches(const std::string& line, std::map<std::string, std::string
     return true;
   }
   if (!required.empty() && line.find(required) == std::string::npos) return false;  // cheaper than std::regex
-  const std::regex* r = re ? &*re : nullptr;
+  const Regex* r = re ? &*re : nullptr;
   if (!r && deferred) {
     std::call_once(deferred->once, [&] {
       try {

@@ -32,10 +32,31 @@ struct SourceLoc {
 using EraSet = std::vector<std::string>;
 bool applies_to(const EraSet& eras, const std::string& era);
 
-// A regular expression as written, compiled once at load (std::regex, ECMAScript grammar).
+// std::regex_traits<char> with collation spelled out for the "C" locale, where it is byte order (strxfrm
+// copies): the library's own traits send each of a bracket expression's 256 characters through the
+// locale's collate facet when the pattern is compiled, which was 70% of compiling the shipped log-line
+// patterns (0.52 -> 0.15 ms). Traits imbued with any other locale take the library's way.
+struct RegexTraits : std::regex_traits<char> {
+  template <class It>
+  string_type transform(It first, It last) const {
+    if (getloc() != std::locale::classic()) return std::regex_traits<char>::transform(first, last);
+    return string_type(first, last);
+  }
+  template <class It>
+  string_type transform_primary(It first, It last) const {
+    if (getloc() != std::locale::classic()) return std::regex_traits<char>::transform_primary(first, last);
+    string_type s(first, last);
+    for (char& c : s) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    return s;
+  }
+};
+// The rules' regular expressions: ECMAScript grammar, as std::regex.
+using Regex = std::basic_regex<char, RegexTraits>;
+
+// A regular expression as written, compiled once at load.
 struct Pattern {
   std::string text;
-  std::regex re;
+  Regex re;
 };
 
 // ---- conditions: the closed set the doctor evaluates (rules/FORMAT.md, "Condition kinds") ----
@@ -138,11 +159,11 @@ struct LogLine {
   EraSet eras;
   Match match = Match::substring;
   std::string pattern;
-  std::optional<std::regex> re;        // match = regex, compiled at load
+  std::optional<Regex> re;             // match = regex, compiled at load
   // Loaded without compiling (RuleLoadOptions): compiled once, on the first match, shared by copies.
   struct Deferred {
     std::once_flag once;
-    std::optional<std::regex> re;
+    std::optional<Regex> re;
   };
   std::shared_ptr<Deferred> deferred;
   // match = regex: text every match contains (required_literal), looked for before the regex is run

@@ -75,7 +75,7 @@ void write_elf64_foreign(const fs::path& p) {
   write(p, std::string(reinterpret_cast<const char*>(&h), sizeof h));
 }
 
-Pattern regex(const std::string& text) { return {text, std::regex(text)}; }
+Pattern regex(const std::string& text) { return {text, Regex(text)}; }
 
 std::vector<Bindings> eval1(ConditionKind kind, const EvalContext& ctx) {
   return evaluate(When{Condition{std::move(kind), {}}}, ctx);

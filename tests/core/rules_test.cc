@@ -106,12 +106,12 @@ TEST_CASE("rules: the shipped rules load and cover the three eras") {
   // CUDA_VISIBLE_DEVICES keeps the one virtual GPU visible only if its first entry is 0 or a UUID.
   const EnvRule* cvd = rules->find_env_rule("env.cuda_visible_devices.hides_device");
   REQUIRE(cvd);
-  const std::regex& keeps = std::get<EnvNotMatches>(cvd->when.at(1).kind).regex.re;
+  const Regex& keeps = std::get<EnvNotMatches>(cvd->when.at(1).kind).regex.re;
   for (const char* v : {"0", "0,1", " 0 ", "GPU-3f2504e0", "GPU-3f2504e0-4f89-11d3-9a0c-0305e82c3301,1"})
     CHECK(std::regex_search(std::string(v), keeps));
   for (const char* v : {"", "-1", "1", "1,0", "none", "01"}) CHECK_FALSE(std::regex_search(std::string(v), keeps));
   // TRACE (OLLAMA_DEBUG=2 or more) is what shows discovery output in eras B and C.
-  const std::regex& trace =
+  const Regex& trace =
       std::get<EnvNotMatches>(rules->find_env_rule("env.ollama_debug.discovery_hidden")->when.at(0).kind).regex.re;
   CHECK(std::regex_search(std::string("2"), trace));
   CHECK(std::regex_search(std::string("10"), trace));
@@ -496,4 +496,39 @@ TEST_CASE("rules: required_literal finds text every match contains, and only tha
       CHECK(plain.find(l.required) != std::string::npos);
     }
   CHECK(with >= 8);
+}
+
+TEST_CASE("Regex (C-locale collation spelled out) matches what std::regex matches") {
+  const char* patterns[] = {"[a-z_][a-z0-9_]*", "[^ ]+=([^ ]*)", "[[:digit:]]{2,}", "[[:alpha:][:space:]]+x", "[[=a=]]b",
+                            "[[=B=]]+", "[[.hyphen.]-z]", "[A-Fa-f0-9]{4}:[0-9a-f]{2}", "\\d+\\s\\w", "[]a]", "[^\\]x]+$",
+                            "load_backend: failed to load (\\S+): (.*)$", "([\"'])[^\"']*\\1"};
+  const char* subjects[] = {"", "abc", "_x9", "KEY=val rest", "12", "a1 2x", "ab", "Ab", "bbB", "-", "z", "0000:05",
+                            "00ff:0a", "7 q", "]", "xyz]", "load_backend: failed to load /x/libggml-cuda.so: nope",
+                            "'quoted'", "\"mixed'", "\xe9t\xe9", "A-Z"};
+  for (auto flags : {std::regex::ECMAScript, std::regex::ECMAScript | std::regex::icase, std::regex::ECMAScript | std::regex::collate,
+                     std::regex::extended})
+    for (const char* p : patterns) {
+      std::optional<std::regex> lib;
+      std::optional<Regex> ours;
+      try {
+        lib.emplace(p, flags);
+      } catch (const std::regex_error&) {
+      }
+      try {
+        ours.emplace(p, flags);
+      } catch (const std::regex_error&) {
+      }
+      INFO("pattern " << p << " flags " << flags);
+      REQUIRE(lib.has_value() == ours.has_value());
+      if (!lib) continue;
+      CHECK(lib->mark_count() == ours->mark_count());
+      for (const char* s : subjects) {
+        INFO("subject " << s);
+        std::smatch a, b;
+        std::string text(s);
+        bool la = std::regex_search(text, a, *lib), lb = std::regex_search(text, b, *ours);
+        CHECK(la == lb);
+        if (la && lb) CHECK(a.str() == b.str());
+      }
+    }
 }
