@@ -112,6 +112,17 @@ q 'any("libggml-missing.so" in f["message"] and "cannot open shared object file"
 q 'd["processes"][0]["loader_view"] and any(e["path"].endswith("libggml-good.so") and e["event"] == "added" for e in d["processes"][0]["link_events"])'
 q 'not any(e["path"].endswith("libggml-nodep.so") for e in d["processes"][0]["link_events"])'
 echo "ok: dlopen loaded / not found (its own dlerror quoted) / a dependency missing (named); ld.so's link map agrees"
+# The file each library path is: through a linked directory, a relative link, an absolute one, a chain
+# of both, "..": each resolved as realpath(1) resolves it.
+mkdir -p "$work/links/real/sub" && ln -sfn real "$work/links/dir"
+ln -sf ../../../libs/libggml-good.so "$work/links/real/sub/librel.so"
+ln -sf "$work/links/dir/sub/librel.so" "$work/links/abs.so"
+ln -sf abs.so "$work/links/chain.so"
+same dlopen "$work/links/dir/sub/librel.so" "$work/links/abs.so" "$work/links/chain.so" "$work/links/dir/../real/sub/librel.so"
+good=$(realpath "$work/libs/libggml-good.so")
+# (its libdep.so is searched for in $ORIGIN as the path named it, not as resolved: not found there)
+q '[l["resolved"] for l in d["processes"][0]["libraries"] if "/links/" in l["path"] and l["outcome"] != "not found"] == ["'"$good"'"] * 4'
+echo "ok: a library behind linked directories and chains of relative and absolute links: the file it is"
 # The backend loads its runtime from LD_LIBRARY_PATH: the hidden symbol, found by the model in the
 # process's own environment (the fixture prints the dlerror; the model names the cause too).
 LD_LIBRARY_PATH="$work/broken:$work/libs" same dlopen "$work/libs/libggml-cudafake.so"

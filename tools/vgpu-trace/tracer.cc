@@ -1005,21 +1005,27 @@ void Tracer::detach_all() {
 // The file each opened library path is (symlinks followed), once per path, after the trace: realpath
 // makes a system call per path component, too many to make while the tracee waits. A backend directory
 // holds dozens of libraries, so its own real path is asked once: a name in it that is no symbolic link
-// (one lstat) is the directory's real path and that name.
+// (one lstat) is the directory's real path and that name; a link is read and its target resolved so.
 void resolve_paths(TraceResult& r) {
   std::map<std::string, std::string> seen, dirs;
   auto real = [](const std::string& path) {
     char buf[PATH_MAX];
     return ::realpath(path.c_str(), buf) ? std::optional<std::string>(buf) : std::nullopt;
   };
-  auto resolve = [&](const std::string& path) -> std::string {
+  std::function<std::string(const std::string&, int)> resolve = [&](const std::string& path, int links) -> std::string {
     size_t slash = path.rfind('/');
     std::string name = slash == std::string::npos ? "" : path.substr(slash + 1);
     struct stat sb {};
-    if (slash == std::string::npos || name.empty() || name == "." || name == ".." || lstat(path.c_str(), &sb) != 0 ||
-        S_ISLNK(sb.st_mode))
+    if (slash == std::string::npos || name.empty() || name == "." || name == ".." || links > 40 || lstat(path.c_str(), &sb) != 0)
       return real(path).value_or(path);
     std::string dir = slash ? path.substr(0, slash) : "/";
+    if (S_ISLNK(sb.st_mode)) {
+      char target[PATH_MAX];
+      ssize_t n = readlink(path.c_str(), target, sizeof target - 1);
+      if (n <= 0) return real(path).value_or(path);
+      target[n] = 0;
+      return resolve(target[0] == '/' ? std::string(target) : dir + "/" + target, links + 1);
+    }
     auto it = dirs.find(dir);
     if (it == dirs.end()) it = dirs.emplace(dir, real(dir).value_or("")).first;
     if (it->second.empty()) return real(path).value_or(path);
@@ -1029,7 +1035,7 @@ void resolve_paths(TraceResult& r) {
     for (Library& l : p.libraries) {
       if (l.outcome == "not found" || l.outcome.rfind("open failed", 0) == 0) continue;
       auto it = seen.find(l.path);
-      if (it == seen.end()) it = seen.emplace(l.path, resolve(l.path)).first;
+      if (it == seen.end()) it = seen.emplace(l.path, resolve(l.path, 0)).first;
       l.resolved = it->second;
     }
 }
