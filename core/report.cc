@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -31,8 +32,11 @@ nlohmann::json tree_json(const TreeNode& n) {
   return j;
 }
 
-// Markdown table cells and inline text: pipes and backticks would break the table.
-std::string md(const std::string& s) {
+const auto md = markdown_cell;
+
+}  // namespace
+
+std::string markdown_cell(const std::string& s) {
   std::string out;
   for (char c : s) {
     if (c == '|') out += "\\|";
@@ -42,7 +46,12 @@ std::string md(const std::string& s) {
   return out;
 }
 
-}  // namespace
+std::string markdown_code(const std::string& s) {
+  size_t run = 0, longest = 0;
+  for (char c : s) run = c == '`' ? run + 1 : 0, longest = std::max(longest, run);
+  std::string fence(longest + 1, '`');
+  return fence + (longest ? " " : "") + s + (longest ? " " : "") + fence;
+}
 
 const char* severity_name(Severity s) {
   switch (s) {

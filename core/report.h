@@ -51,6 +51,11 @@ std::string render_text(const Report& r, const TextOptions& options);
 std::string render_json(const Report& r);
 std::string render_markdown(const Report& r);
 
+// Markdown: text for a table cell or a line (a '|' escaped, a newline made a space); and text as an inline
+// code span, fenced by a longer run of backticks than any inside it.
+std::string markdown_cell(const std::string& s);
+std::string markdown_code(const std::string& s);
+
 // Whether stdout should get colour: a terminal, and NO_COLOR unset (https://no-color.org).
 bool want_color(int fd);
 

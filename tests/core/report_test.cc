@@ -65,3 +65,10 @@ TEST_CASE("report: Markdown has a summary table and escapes what would break it"
   CHECK(m.find("is not exported \\| it is local") != std::string::npos);
   CHECK(m.find("<summary>dependency tree</summary>") != std::string::npos);
 }
+
+TEST_CASE("markdown_cell and markdown_code: a '|' cannot end a cell, a backtick cannot end a code span") {
+  CHECK(markdown_cell("a|b\nc") == "a\\|b c");
+  CHECK(markdown_code("/usr/lib/libx.so") == "`/usr/lib/libx.so`");
+  CHECK(markdown_code("say `hi`") == "`` say `hi` ``");
+  CHECK(markdown_code("a``b") == "``` a``b ```");
+}

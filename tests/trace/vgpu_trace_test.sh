@@ -151,6 +151,23 @@ grep -q "^  not found: libnothere.so in [0-9]* directories.*: $work/search, $wor
 LD_LIBRARY_PATH="$work/search:$work/search/sub" "$trace" -o "$work/report" --format json -- "$fixture" dlopen libnothere.so >/dev/null 2>&1 || true
 q '{l["path"] for l in d["processes"][0]["libraries"] if l["outcome"] == "not found"} >= {"'"$work/search/libnothere.so"'", "'"$work/search/sub/libnothere.so"'"}'
 echo "ok: text: a search folded into the directories searched; JSON: every path"
+# ld.so's link map in the text report: an object added and removed again on one line; a process that
+# ran two images, each image's changes under its own name.
+"$trace" -o "$work/report.txt" -- "$fixture" dlopen-loop 2 "$work/libs/libggml-good.so" >/dev/null 2>&1
+[[ $(grep -c "^  ld.so added, then removed: $work/libs/libggml-good.so  ([0-9]*-[0-9]* ms)" "$work/report.txt") == 2 ]] ||
+  fail "text report: dlopen and dlclose not one line each: $(grep libggml-good "$work/report.txt")"
+"$trace" -o "$work/report.txt" -- "$fixture" exec-thread >/dev/null 2>&1
+grep -q "^  image 1 of 2, from [0-9]* ms: $fixture exec-thread" "$work/report.txt" && grep -q "^  image 2 of 2, from [0-9]* ms: .* hello" "$work/report.txt" ||
+  fail "text report: the images of an exec not named: $(grep -n "image\|ld.so" "$work/report.txt")"
+# Markdown for a ticket: facts as a list, ld.so's changes folded away (<details>), the libraries a table
+# whose cells escape '|'.
+"$trace" --format markdown -o "$work/report.md" -- "$fixture" dlopen "$work/libs/libggml-good.so" "$work/no/lib|pipe.so" >/dev/null 2>&1 || true
+grep -q '^- argv: `' "$work/report.md" && grep -q "^<details><summary>ld.so's link map: [0-9]* lines</summary>" "$work/report.md" ||
+  fail "markdown: no facts list or no folded link map"
+grep -q '^| library | outcome | file |$' "$work/report.md" && grep -q "^| \`$work/libs/libggml-good.so\` | loaded | " "$work/report.md" ||
+  fail "markdown: no libraries table"
+grep -qF "| \`$work/no/lib\\|pipe.so\` | not found |" "$work/report.md" || fail "markdown: a '|' in a path not escaped: $(grep pipe "$work/report.md")"
+echo "ok: text: ld.so's changes folded and named by image; markdown: a facts list, the link map folded away, a libraries table"
 
 # An Ollama-like runner loading the real ggml registry (node-llama-cpp 3.22.1, CUDA 13).
 bins=$("$here/fetch_ggml.sh" 3.22.1) || exit $?

@@ -26,6 +26,7 @@
 #include "background.h"
 #include "elf_file.h"
 #include "host_loader.h"
+#include "report.h"
 #include "rules.h"
 #include "tool_paths.h"
 #include "tracer.h"
@@ -666,6 +667,112 @@ std::vector<Discovery> discoveries(const TraceResult& r, const RuleSet* rules) {
   return out;
 }
 
+// One process's details as lines, for either rendering: what it was (argv, exe, cwd, environment changes,
+// directories, failed execs, signals), ld.so's link map as it changed, and the libraries it tried.
+struct Details {
+  std::vector<std::string> about, loader;
+  struct Lib {
+    std::string outcome, path, file, stack;  // stack: outermost caller first
+    bool folded = false;                     // an ld.so search folded into one line (outcome says it all)
+  };
+  std::vector<Lib> libraries;
+};
+
+// ld.so's link map changes: an object added and later removed again (a dlopen, then a dlclose or a failed
+// relocation) on one line; where the process ran more than one image, each image's changes under its name.
+std::vector<std::string> loader_lines(const Process& p) {
+  const std::vector<LinkEvent>& ev = p.link_events;
+  auto image_of = [&](double at) {
+    long k = -1;
+    for (size_t i = 0; i < p.image_ms.size(); ++i)
+      if (p.image_ms[i] <= at) k = static_cast<long>(i);
+    return k;
+  };
+  auto ms = [](double t) { return std::to_string(static_cast<long>(t)); };
+  std::vector<std::string> out;
+  std::vector<bool> used(ev.size());
+  long image = -2;
+  for (size_t i = 0; i < ev.size(); ++i) {
+    if (used[i]) continue;
+    long k = image_of(ev[i].at_ms);
+    if (p.images.size() > 1 && k != image) {
+      out.push_back(k < 0 ? std::string("before its first exec:")
+                          : "image " + std::to_string(k + 1) + " of " + std::to_string(p.images.size()) + ", from " +
+                                ms(p.image_ms[static_cast<size_t>(k)]) + " ms: " + command_line(p.images[static_cast<size_t>(k)]).substr(0, 160));
+    }
+    image = k;
+    std::string line = std::string("ld.so ") + (ev[i].added ? "added" : "removed") + ": " + ev[i].path + "  (" + ms(ev[i].at_ms) + " ms)";
+    if (ev[i].added)
+      for (size_t j = i + 1; j < ev.size() && image_of(ev[j].at_ms) == k; ++j) {
+        if (ev[j].path != ev[i].path) continue;
+        if (!ev[j].added) {
+          used[j] = true;
+          line = "ld.so added, then removed: " + ev[i].path + "  (" + ms(ev[i].at_ms) + "-" + ms(ev[j].at_ms) + " ms)";
+        }
+        break;
+      }
+    out.push_back(line);
+  }
+  return out;
+}
+
+Details details_of(const Process& p) {
+  Details d;
+  d.about.push_back("argv: " + command_line(p.argv));
+  d.about.push_back("exe: " + p.exe);
+  d.about.push_back("cwd: " + p.cwd);
+  for (const auto& [k, v] : p.env_changed) d.about.push_back("env changed: " + k + "=" + v + (v.empty() ? "  (removed or empty)" : ""));
+  for (const std::string& dir : p.dirs_opened)
+    if (std::none_of(p.dirs_listed.begin(), p.dirs_listed.end(), [&](const DirListing& l) { return l.path == dir; }))
+      d.about.push_back("opened directory: " + dir);
+  for (const DirListing& l : p.dirs_listed) {
+    std::string line = "listed: " + l.path + " (" + std::to_string(l.count) + " names" +
+                       (l.passes > 1 ? ", read " + std::to_string(l.passes) + " times" : "") + ")";
+    for (size_t i = 0; i < l.entries.size() && i < 12; ++i) line += (i ? ", " : ": ") + l.entries[i];
+    d.about.push_back(line + (l.count > 12 ? ", ..." : ""));
+  }
+  // A PATH search (execvp, Go's exec.LookPath does it with stat) fails in each directory before the
+  // one that has the program: one line for those, every other failure as it is.
+  std::map<std::string, size_t> searched;
+  for (const ExecFailure& e : p.exec_failures) {
+    std::string name = base_name(e.path);
+    bool found_later = std::any_of(p.images.begin(), p.images.end(), [&](const std::vector<std::string>& a) {
+      return !a.empty() && base_name(a[0]) == name;
+    }) || base_name(p.exe) == name;
+    if (e.error == ENOENT && found_later) ++searched[name];
+    else d.about.push_back("exec failed: " + e.path + ": " + std::strerror(e.error) + "  (" + std::to_string(static_cast<long>(e.at_ms)) + " ms)");
+  }
+  for (const auto& [name, n] : searched)
+    d.about.push_back("exec of " + name + ": not in the first " + std::to_string(n) + " place" + (n > 1 ? "s" : "") + " searched (a PATH search)");
+  if (!p.signals.empty()) {
+    std::string line = "signals received:";
+    for (const auto& [sig, n] : p.signals) line += " " + signal_name(sig) + " x" + std::to_string(n);
+    d.about.push_back(line);
+  }
+  d.loader = loader_lines(p);
+  for (size_t i = 0; i < p.libraries.size(); ++i) {
+    const Library& l = p.libraries[i];
+    // ld.so's search for one name: a run of not-founds, folded into the directories searched.
+    if (size_t n = not_found_run(p.libraries, i); n > 1) {
+      d.libraries.push_back({fold_search(p.libraries, i, n), l.path, "", "", true});
+      i += n - 1;
+      continue;
+    }
+    std::string chain;  // outermost caller first, as one reads it: main -> ggml_backend_load_best -> dlopen
+    // ... up to the dlopen: below it are the loader's own frames, named after whatever libc exports nearby.
+    auto first_dlopen = std::find_if(l.stack.rbegin(), l.stack.rend(), [](const std::string& f) {
+      return f.rfind("dlopen", 0) == 0 || f.rfind("dlmopen", 0) == 0 || f.rfind("__libc_dlopen", 0) == 0;
+    });
+    auto last = first_dlopen == l.stack.rend() ? l.stack.rend() : first_dlopen + 1;
+    for (auto f = l.stack.rbegin(); f != last; ++f) chain += (chain.empty() ? "" : " -> ") + f->substr(0, f->find('+'));
+    d.libraries.push_back({l.outcome, l.path, l.resolved == l.path ? "" : l.resolved, chain, false});
+  }
+  return d;
+}
+
+const auto md_code = markdown_code;
+const auto md_cell = markdown_cell;
+
 std::string render_text(const TraceResult& r, const std::vector<Finding>& findings, const std::vector<Discovery>& disc,
                         bool markdown) {
   std::ostringstream o;
@@ -693,59 +800,34 @@ std::string render_text(const TraceResult& r, const std::vector<Finding>& findin
   for (const Process& p : r.processes) {
     o << "\n" << h2 << "pid " << p.pid << " (parent " << p.ppid << "): " << describe_end(p) << ", "
       << static_cast<long>(p.start_ms) << "-" << static_cast<long>(p.end_ms) << " ms\n";
-    if (markdown) o << "\n```\n";
-    o << "  argv: " << command_line(p.argv) << "\n  exe: " << p.exe << "\n  cwd: " << p.cwd << "\n";
-    for (const auto& [k, v] : p.env_changed) o << "  env changed: " << k << "=" << v << (v.empty() ? "  (removed or empty)" : "") << "\n";
-    for (const std::string& d : p.dirs_opened)
-      if (std::none_of(p.dirs_listed.begin(), p.dirs_listed.end(), [&](const DirListing& l) { return l.path == d; }))
-        o << "  opened directory: " << d << "\n";
-    for (const DirListing& l : p.dirs_listed) {
-      o << "  listed: " << l.path << " (" << l.count << " names" << (l.passes > 1 ? ", read " + std::to_string(l.passes) + " times" : "") << ")";
-      for (size_t i = 0; i < l.entries.size() && i < 12; ++i) o << (i ? ", " : ": ") << l.entries[i];
-      o << (l.count > 12 ? ", ..." : "") << "\n";
-    }
-    // A PATH search (execvp, Go's exec.LookPath does it with stat) fails in each directory before the
-    // one that has the program: one line for those, every other failure as it is.
-    std::map<std::string, size_t> searched;
-    for (const ExecFailure& e : p.exec_failures) {
-      std::string name = base_name(e.path);
-      bool found_later = std::any_of(p.images.begin(), p.images.end(), [&](const std::vector<std::string>& a) {
-        return !a.empty() && base_name(a[0]) == name;
-      }) || base_name(p.exe) == name;
-      if (e.error == ENOENT && found_later) {
-        ++searched[name];
-      } else {
-        o << "  exec failed: " << e.path << ": " << std::strerror(e.error) << "  (" << static_cast<long>(e.at_ms) << " ms)\n";
+    Details d = details_of(p);
+    if (!markdown) {
+      for (const auto& lines : {d.about, d.loader})
+        for (const std::string& l : lines) o << "  " << l << "\n";
+      for (const Details::Lib& l : d.libraries) {
+        o << "  " << (l.folded ? l.outcome : l.outcome + ": " + l.path + (l.file.empty() ? "" : " -> " + l.file)) << "\n";
+        if (!l.stack.empty()) o << "      stack: " << l.stack << "\n";
       }
+      continue;
     }
-    for (const auto& [name, n] : searched)
-      o << "  exec of " << name << ": not in the first " << n << " place" << (n > 1 ? "s" : "") << " searched (a PATH search)\n";
-    if (!p.signals.empty()) {
-      o << "  signals received:";
-      for (const auto& [sig, n] : p.signals) o << " " << signal_name(sig) << " x" << n;
-      o << "\n";
+    // Markdown, for a ticket: the facts as a list, ld.so's changes folded away, the libraries a table.
+    o << "\n";
+    for (const std::string& l : d.about) {
+      size_t colon = l.find(": ");
+      o << "- " << (colon == std::string::npos ? md_code(l) : l.substr(0, colon) + ": " + md_code(l.substr(colon + 2))) << "\n";
     }
-    for (const LinkEvent& ev : p.link_events)
-      o << "  ld.so " << (ev.added ? "added" : "removed") << ": " << ev.path << "  (" << static_cast<long>(ev.at_ms) << " ms)\n";
-    for (size_t i = 0; i < p.libraries.size(); ++i) {
-      const Library& l = p.libraries[i];
-      // ld.so's search for one name: a run of not-founds, folded into the directories searched.
-      if (size_t n = not_found_run(p.libraries, i); n > 1) {
-        o << "  " << fold_search(p.libraries, i, n) << "\n";
-        i += n - 1;
-        continue;
-      }
-      o << "  " << l.outcome << ": " << l.path << (l.resolved.empty() || l.resolved == l.path ? "" : " -> " + l.resolved) << "\n";
-      std::string chain;  // outermost caller first, as one reads it: main -> ggml_backend_load_best -> dlopen
-      // ... up to the dlopen: below it are the loader's own frames, named after whatever libc exports nearby.
-      auto first_dlopen = std::find_if(l.stack.rbegin(), l.stack.rend(), [](const std::string& f) {
-        return f.rfind("dlopen", 0) == 0 || f.rfind("dlmopen", 0) == 0 || f.rfind("__libc_dlopen", 0) == 0;
-      });
-      auto last = first_dlopen == l.stack.rend() ? l.stack.rend() : first_dlopen + 1;
-      for (auto f = l.stack.rbegin(); f != last; ++f) chain += (chain.empty() ? "" : " -> ") + f->substr(0, f->find('+'));
-      if (!chain.empty()) o << "      stack: " << chain << "\n";
+    if (!d.loader.empty()) {
+      o << "\n<details><summary>ld.so's link map: " << d.loader.size() << " line" << (d.loader.size() == 1 ? "" : "s")
+        << "</summary>\n\n```\n";
+      for (const std::string& l : d.loader) o << l << "\n";
+      o << "```\n\n</details>\n";
     }
-    if (markdown) o << "```\n";
+    if (!d.libraries.empty()) {
+      o << "\n| library | outcome | file |\n| --- | --- | --- |\n";
+      for (const Details::Lib& l : d.libraries)
+        o << "| " << md_code(md_cell(l.folded ? base_name(l.path) : l.path)) << " | " << md_cell(l.outcome)
+          << (l.stack.empty() ? "" : md_cell("; stack: " + l.stack)) << " | " << (l.file.empty() ? "" : md_code(md_cell(l.file))) << " |\n";
+    }
   }
   return o.str();
 }
