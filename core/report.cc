@@ -47,6 +47,7 @@ std::string markdown_cell(const std::string& s) {
 }
 
 std::string markdown_code(const std::string& s) {
+  if (s.empty()) return "";  // `` would show as two backticks
   size_t run = 0, longest = 0;
   for (char c : s) run = c == '`' ? run + 1 : 0, longest = std::max(longest, run);
   std::string fence(longest + 1, '`');

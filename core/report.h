@@ -52,7 +52,7 @@ std::string render_json(const Report& r);
 std::string render_markdown(const Report& r);
 
 // Markdown: text for a table cell or a line (a '|' escaped, a newline made a space); and text as an inline
-// code span, fenced by a longer run of backticks than any inside it.
+// code span, fenced by a longer run of backticks than any inside it (nothing for an empty text).
 std::string markdown_cell(const std::string& s);
 std::string markdown_code(const std::string& s);
 

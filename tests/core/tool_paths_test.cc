@@ -1,7 +1,11 @@
 // core/tool_paths: where a report goes.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -62,4 +66,26 @@ TEST_CASE("write_report: a device takes the report; a path that cannot be writte
   CHECK_FALSE(write_report("x\n", dir.path + "/no/such/dir/report.txt", stderr));
   CHECK_FALSE(write_report("x\n", dir.path, stderr));  // a directory
   CHECK_FALSE(std::filesystem::exists(dir.path + "/no"));
+}
+
+TEST_CASE("write_report: a write that fails part way leaves what it wrote, none of the old report") {
+  TempDir dir;
+  std::string file = dir.path + "/report.txt";
+  REQUIRE(write_report(std::string(20000, 'x'), file, stderr));
+  // In a child: files may grow to 8 KiB only (EFBIG after that, SIGXFSZ ignored).
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small {8192, 8192};
+    bool ok = setrlimit(RLIMIT_FSIZE, &small) == 0 && !write_report(std::string(20000, 'y'), file, stderr);
+    _exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);  // the failure was reported
+  std::string left = slurp(file);
+  CHECK(left.size() <= 8192);
+  CHECK(left.find('x') == std::string::npos);
 }

@@ -6,6 +6,7 @@
 //   exec-thread        a thread that is not the leader execs this program with "hello"
 //   vfork              vfork, then exec /bin/true; the parent prints the status
 //   dlopen PATH...     dlopen each (RTLD_NOW); dlerror to stderr on failure
+//   dlopen-unlink PATH FILE  dlopen PATH, then remove FILE (the file a link PATH points to, say)
 //   hello              prints "hello"
 //   orphan             forks a child that prints "orphan done" 200 ms later; the parent exits at once
 //   leader-exit        the main thread ends (pthread_exit) while another thread prints, then exits 0
@@ -396,6 +397,13 @@ int main(int argc, char** argv) {
     churn_stop = 1;
     printf("churn done: %d of %d\n", ok, n);
     return ok == n ? 0 : 1;
+  }
+  if (!strcmp(mode, "dlopen-unlink") && argc == 4) {
+    void* h = dlopen(argv[2], RTLD_NOW | RTLD_LOCAL);
+    if (!h) return fprintf(stderr, "dlopen failed: %s\n", dlerror()), 1;
+    if (unlink(argv[3]) != 0) return perror("unlink"), 1;
+    printf("loaded %s, removed %s\n", argv[2], argv[3]);
+    return 0;
   }
   if (!strcmp(mode, "dlopen")) {
     int failed = 0;

@@ -122,7 +122,12 @@ same dlopen "$work/links/dir/sub/librel.so" "$work/links/abs.so" "$work/links/ch
 good=$(realpath "$work/libs/libggml-good.so")
 # (its libdep.so is searched for in $ORIGIN as the path named it, not as resolved: not found there)
 q '[l["resolved"] for l in d["processes"][0]["libraries"] if "/links/" in l["path"] and l["outcome"] != "not found"] == ["'"$good"'"] * 4'
-echo "ok: a library behind linked directories and chains of relative and absolute links: the file it is"
+# A library whose file is gone by the end (the link dangles): resolved as realpath fails, to its own path.
+cp "$work/libs/libdep.so" "$work/links/real/libgone.so" && ln -sf real/libgone.so "$work/links/gone.so"
+"$trace" -o "$work/report" --format json -- "$fixture" dlopen-unlink "$work/links/gone.so" "$work/links/real/libgone.so" >/dev/null ||
+  fail "dlopen-unlink: traced, it failed"
+q '[l["resolved"] for l in d["processes"][0]["libraries"] if l["path"] == "'"$work/links/gone.so"'"] == ["'"$work/links/gone.so"'"]'
+echo "ok: a library behind linked directories and chains of relative and absolute links: the file it is; one removed since: its own path"
 # The backend loads its runtime from LD_LIBRARY_PATH: the hidden symbol, found by the model in the
 # process's own environment (the fixture prints the dlerror; the model names the cause too).
 LD_LIBRARY_PATH="$work/broken:$work/libs" same dlopen "$work/libs/libggml-cudafake.so"

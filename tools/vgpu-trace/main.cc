@@ -235,7 +235,19 @@ Verdicts& verdicts() {
   return v;
 }
 
-ModelVerdict model_verdict(const Process& p, const Library& lib) { return verdicts().get(model_input(p, lib)); }
+// The input of each library the trace saw unmapped, as it was then, by pid and library index: a process
+// that execs afterwards has another program, environment and link map by the time the report asks.
+std::map<std::pair<pid_t, size_t>, ModelInput>& unmapped_inputs() {
+  static std::map<std::pair<pid_t, size_t>, ModelInput> inputs;  // (the tracer's thread only)
+  return inputs;
+}
+
+ModelVerdict model_verdict(const Process& p, const Library& lib) {
+  std::less<const Library*> before;  // a total order, also for a Library that is not one of p's
+  bool in_p = !p.libraries.empty() && !before(&lib, p.libraries.data()) && before(&lib, p.libraries.data() + p.libraries.size());
+  auto it = in_p ? unmapped_inputs().find({p.pid, static_cast<size_t>(&lib - p.libraries.data())}) : unmapped_inputs().end();
+  return verdicts().get(it != unmapped_inputs().end() ? it->second : model_input(p, lib));
+}
 
 ModelVerdict run_model(const ModelInput& in) {
   ModelVerdict v;
@@ -691,11 +703,13 @@ std::vector<std::string> loader_lines(const Process& p) {
   auto ms = [](double t) { return std::to_string(static_cast<long>(t)); };
   std::vector<std::string> out;
   std::vector<bool> used(ev.size());
+  // Named by image where the changes span more than one (a forked child's first exec included).
+  bool by_image = !ev.empty() && image_of(ev.front().at_ms) != image_of(ev.back().at_ms);
   long image = -2;
   for (size_t i = 0; i < ev.size(); ++i) {
     if (used[i]) continue;
     long k = image_of(ev[i].at_ms);
-    if (p.images.size() > 1 && k != image) {
+    if (by_image && k != image) {
       out.push_back(k < 0 ? std::string("before its first exec:")
                           : "image " + std::to_string(k + 1) + " of " + std::to_string(p.images.size()) + ", from " +
                                 ms(p.image_ms[static_cast<size_t>(k)]) + " ms: " + command_line(p.images[static_cast<size_t>(k)]).substr(0, 160));
@@ -814,7 +828,7 @@ std::string render_text(const TraceResult& r, const std::vector<Finding>& findin
     o << "\n";
     for (const std::string& l : d.about) {
       size_t colon = l.find(": ");
-      o << "- " << (colon == std::string::npos ? md_code(l) : l.substr(0, colon) + ": " + md_code(l.substr(colon + 2))) << "\n";
+      o << "- " << (colon == std::string::npos ? md_code(l) : md_cell(l.substr(0, colon)) + ": " + md_code(l.substr(colon + 2))) << "\n";
     }
     if (!d.loader.empty()) {
       o << "\n<details><summary>ld.so's link map: " << d.loader.size() << " line" << (d.loader.size() == 1 ? "" : "s")
@@ -1001,7 +1015,9 @@ int main(int argc, char** argv) {
   if (o.format != "chrome")  // the timeline explains nothing
     topts.on_unmap = [&prefetch](const Process& p, const Library& library) {
       prefetch_host_loader_facts();
-      prefetch.add(model_input(p, library));
+      ModelInput in = model_input(p, library);
+      unmapped_inputs()[{p.pid, static_cast<size_t>(&library - p.libraries.data())}] = in;
+      prefetch.add(std::move(in));
     };
   topts.output_lines = o.output_lines;
   topts.go_no_preempt = o.go_no_preempt;

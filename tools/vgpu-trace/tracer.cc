@@ -1012,30 +1012,34 @@ void resolve_paths(TraceResult& r) {
     char buf[PATH_MAX];
     return ::realpath(path.c_str(), buf) ? std::optional<std::string>(buf) : std::nullopt;
   };
-  std::function<std::string(const std::string&, int)> resolve = [&](const std::string& path, int links) -> std::string {
+  // `path` reached from `named` through `links` symbolic links; where realpath would fail (a loop, a
+  // dangling link, a missing directory), the path as named, as realpath's failure gave before.
+  std::function<std::string(const std::string&, const std::string&, int)> resolve =
+      [&](const std::string& named, const std::string& path, int links) -> std::string {
     size_t slash = path.rfind('/');
     std::string name = slash == std::string::npos ? "" : path.substr(slash + 1);
     struct stat sb {};
-    if (slash == std::string::npos || name.empty() || name == "." || name == ".." || links > 40 || lstat(path.c_str(), &sb) != 0)
-      return real(path).value_or(path);
+    if (links > 40) return named;  // ELOOP (SYMLOOP_MAX)
+    if (slash == std::string::npos || name.empty() || name == "." || name == ".." || lstat(path.c_str(), &sb) != 0)
+      return real(path).value_or(named);
     std::string dir = slash ? path.substr(0, slash) : "/";
     if (S_ISLNK(sb.st_mode)) {
       char target[PATH_MAX];
       ssize_t n = readlink(path.c_str(), target, sizeof target - 1);
-      if (n <= 0) return real(path).value_or(path);
+      if (n <= 0) return real(path).value_or(named);
       target[n] = 0;
-      return resolve(target[0] == '/' ? std::string(target) : dir + "/" + target, links + 1);
+      return resolve(named, target[0] == '/' ? std::string(target) : dir + "/" + target, links + 1);
     }
     auto it = dirs.find(dir);
     if (it == dirs.end()) it = dirs.emplace(dir, real(dir).value_or("")).first;
-    if (it->second.empty()) return real(path).value_or(path);
+    if (it->second.empty()) return real(path).value_or(named);
     return (it->second == "/" ? "" : it->second) + "/" + name;
   };
   for (Process& p : r.processes)
     for (Library& l : p.libraries) {
       if (l.outcome == "not found" || l.outcome.rfind("open failed", 0) == 0) continue;
       auto it = seen.find(l.path);
-      if (it == seen.end()) it = seen.emplace(l.path, resolve(l.path, 0)).first;
+      if (it == seen.end()) it = seen.emplace(l.path, resolve(l.path, l.path, 0)).first;
       l.resolved = it->second;
     }
 }
@@ -1191,8 +1195,9 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   // The program found on PATH here, as strace does: execvp in the child would try each directory before
-  // it, and each try is an exec the filter stops. Where nothing executable is found, or the exec of what
-  // was found fails, the child's execvpe does the search itself (its errors, its /bin/sh fallback).
+  // it, and each try is an exec the filter stops. The child runs what was found with execvpe (a path, so
+  // no search, but its /bin/sh fallback for a script without #!); where nothing executable was found, or
+  // that fails, execvpe does the search itself (its errors).
   std::string program = find_on_path(argv[0]);
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0) {
@@ -1212,7 +1217,7 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
     int err = 0;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) err = errno;
     if (!err && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) err = errno;
-    if (!err && !program.empty()) execve(program.c_str(), args.data(), envp.data());
+    if (!err && !program.empty()) execvpe(program.c_str(), args.data(), envp.data());  // a path: no search
     if (!err) execvpe(args[0], args.data(), envp.data());
     if (!err) err = errno;
     ssize_t ignored = write(report[1], &err, sizeof err);
