@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 namespace vgpu {
@@ -15,6 +16,22 @@ std::string executable_dir(const char* argv0) {
   fs::path p = fs::read_symlink("/proc/self/exe", ec);
   if (ec) p = fs::absolute(argv0, ec);
   return p.parent_path().string();
+}
+
+std::string find_on_path(const std::string& name, const std::string& unset_path) {
+  if (name.empty() || name.find('/') != std::string::npos) return "";
+  const char* env = std::getenv("PATH");
+  std::string path = env ? env : unset_path;
+  for (size_t at = 0; at <= path.size();) {
+    size_t end = path.find(':', at);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(at, end - at);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    struct stat sb {};
+    if (::stat(candidate.c_str(), &sb) == 0 && S_ISREG(sb.st_mode) && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    at = end + 1;
+  }
+  return "";
 }
 
 Result<std::string> find_rules_dir(const std::string& requested, const std::string& tool_dir, const std::string& source_dir) {

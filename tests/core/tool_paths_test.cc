@@ -89,3 +89,23 @@ TEST_CASE("write_report: a write that fails part way leaves what it wrote, none 
   CHECK(left.size() <= 8192);
   CHECK(left.find('x') == std::string::npos);
 }
+
+TEST_CASE("find_on_path: the first executable regular file of the name, as execvp finds it") {
+  TempDir dir;
+  for (const char* d : {"/a", "/b", "/c", "/d"}) std::filesystem::create_directory(dir.path + d);
+  std::filesystem::create_directory(dir.path + "/a/prog");  // a directory of that name
+  { std::ofstream(dir.path + "/b/prog") << "#!/bin/sh\n"; }  // not executable
+  for (const char* f : {"/c/prog", "/d/prog"}) {
+    { std::ofstream(dir.path + f) << "#!/bin/sh\n"; }
+    std::filesystem::permissions(dir.path + f, std::filesystem::perms::owner_all);
+  }
+  const char* old = getenv("PATH");
+  std::string saved = old ? old : "";
+  setenv("PATH", (dir.path + "/none:" + dir.path + "/a:" + dir.path + "/b:" + dir.path + "/c:" + dir.path + "/d").c_str(), 1);
+  CHECK(find_on_path("prog") == dir.path + "/c/prog");
+  CHECK(find_on_path("nothere").empty());
+  CHECK(find_on_path("c/prog").empty());  // a name with a slash is no search
+  unsetenv("PATH");
+  CHECK(find_on_path("prog", dir.path + "/d") == dir.path + "/d/prog");  // PATH unset: the default given
+  if (old) setenv("PATH", saved.c_str(), 1);
+}

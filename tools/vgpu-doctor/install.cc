@@ -20,21 +20,6 @@ namespace vgpu::doctor {
 namespace fs = std::filesystem;
 namespace {
 
-std::string find_on_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string p = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= p.size()) {
-    size_t colon = p.find(':', start);
-    std::string dir = p.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    fs::path cand = fs::path(dir.empty() ? "." : dir) / name;
-    if (::access(cand.c_str(), X_OK) == 0) return cand.string();
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
-  return "";
-}
-
 }  // namespace
 
 Result<std::string> query_ollama_version(const std::string& exe) {
@@ -75,7 +60,7 @@ Result<Install> discover_install(const CheckOptions& o, const char* argv0) {
 
   // Ollama: --ollama-dir, else LibOllamaPath of the ollama on PATH (dir(realpath)/../lib/ollama), else
   // the install script's and the distributions' locations.
-  in.ollama_exe = find_on_path("ollama");
+  in.ollama_exe = find_on_path("ollama", "/usr/local/bin:/usr/bin:/bin");
   std::vector<std::pair<std::string, std::string>> candidates;
   if (!o.ollama_dir.empty()) candidates.push_back({o.ollama_dir, "--ollama-dir"});
   else {

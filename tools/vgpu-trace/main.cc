@@ -235,17 +235,17 @@ Verdicts& verdicts() {
   return v;
 }
 
-// The input of each library the trace saw unmapped, as it was then, by pid and library index: a process
-// that execs afterwards has another program, environment and link map by the time the report asks.
-std::map<std::pair<pid_t, size_t>, ModelInput>& unmapped_inputs() {
-  static std::map<std::pair<pid_t, size_t>, ModelInput> inputs;  // (the tracer's thread only)
+// The input of each library the trace saw unmapped, as it was then (by pid, path and when it was opened):
+// a process that execs afterwards has another program, environment and link map when the report asks.
+using AttemptKey = std::tuple<pid_t, std::string, double>;
+AttemptKey attempt_key(const Process& p, const Library& lib) { return {p.pid, lib.path, lib.first_ms}; }
+std::map<AttemptKey, ModelInput>& unmapped_inputs() {
+  static std::map<AttemptKey, ModelInput> inputs;  // (the tracer's thread only)
   return inputs;
 }
 
 ModelVerdict model_verdict(const Process& p, const Library& lib) {
-  std::less<const Library*> before;  // a total order, also for a Library that is not one of p's
-  bool in_p = !p.libraries.empty() && !before(&lib, p.libraries.data()) && before(&lib, p.libraries.data() + p.libraries.size());
-  auto it = in_p ? unmapped_inputs().find({p.pid, static_cast<size_t>(&lib - p.libraries.data())}) : unmapped_inputs().end();
+  auto it = unmapped_inputs().find(attempt_key(p, lib));
   return verdicts().get(it != unmapped_inputs().end() ? it->second : model_input(p, lib));
 }
 
@@ -816,8 +816,8 @@ std::string render_text(const TraceResult& r, const std::vector<Finding>& findin
       << static_cast<long>(p.start_ms) << "-" << static_cast<long>(p.end_ms) << " ms\n";
     Details d = details_of(p);
     if (!markdown) {
-      for (const auto& lines : {d.about, d.loader})
-        for (const std::string& l : lines) o << "  " << l << "\n";
+      for (const auto* lines : {&d.about, &d.loader})
+        for (const std::string& l : *lines) o << "  " << l << "\n";
       for (const Details::Lib& l : d.libraries) {
         o << "  " << (l.folded ? l.outcome : l.outcome + ": " + l.path + (l.file.empty() ? "" : " -> " + l.file)) << "\n";
         if (!l.stack.empty()) o << "      stack: " << l.stack << "\n";
@@ -1016,7 +1016,7 @@ int main(int argc, char** argv) {
     topts.on_unmap = [&prefetch](const Process& p, const Library& library) {
       prefetch_host_loader_facts();
       ModelInput in = model_input(p, library);
-      unmapped_inputs()[{p.pid, static_cast<size_t>(&library - p.libraries.data())}] = in;
+      unmapped_inputs()[attempt_key(p, library)] = in;
       prefetch.add(std::move(in));
     };
   topts.output_lines = o.output_lines;

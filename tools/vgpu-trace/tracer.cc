@@ -3,6 +3,7 @@
 #include "elf_file.h"
 #include "host_loader.h"
 #include "result.h"
+#include "tool_paths.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1012,34 +1013,37 @@ void resolve_paths(TraceResult& r) {
     char buf[PATH_MAX];
     return ::realpath(path.c_str(), buf) ? std::optional<std::string>(buf) : std::nullopt;
   };
-  // `path` reached from `named` through `links` symbolic links; where realpath would fail (a loop, a
-  // dangling link, a missing directory), the path as named, as realpath's failure gave before.
-  std::function<std::string(const std::string&, const std::string&, int)> resolve =
-      [&](const std::string& named, const std::string& path, int links) -> std::string {
-    size_t slash = path.rfind('/');
-    std::string name = slash == std::string::npos ? "" : path.substr(slash + 1);
-    struct stat sb {};
-    if (links > 40) return named;  // ELOOP (SYMLOOP_MAX)
-    if (slash == std::string::npos || name.empty() || name == "." || name == ".." || lstat(path.c_str(), &sb) != 0)
-      return real(path).value_or(named);
-    std::string dir = slash ? path.substr(0, slash) : "/";
-    if (S_ISLNK(sb.st_mode)) {
-      char target[PATH_MAX];
-      ssize_t n = readlink(path.c_str(), target, sizeof target - 1);
-      if (n <= 0) return real(path).value_or(named);
-      target[n] = 0;
-      return resolve(named, target[0] == '/' ? std::string(target) : dir + "/" + target, links + 1);
+  // Links followed by hand, each target against its link's directory; where realpath would fail (a loop,
+  // a dangling link, a missing directory), the path as named, as realpath's failure gave before.
+  auto resolve = [&](const std::string& named) -> std::string {
+    std::string path = named;
+    for (int links = 0; links <= 40; ++links) {  // SYMLOOP_MAX, then ELOOP
+      size_t slash = path.rfind('/');
+      std::string name = slash == std::string::npos ? "" : path.substr(slash + 1);
+      struct stat sb {};
+      if (slash == std::string::npos || name.empty() || name == "." || name == ".." || lstat(path.c_str(), &sb) != 0)
+        return real(path).value_or(named);
+      std::string dir = slash ? path.substr(0, slash) : "/";
+      if (S_ISLNK(sb.st_mode)) {
+        char target[PATH_MAX];
+        ssize_t n = readlink(path.c_str(), target, sizeof target - 1);
+        if (n <= 0) return real(path).value_or(named);
+        target[n] = 0;
+        path = target[0] == '/' ? std::string(target) : dir + "/" + target;
+        continue;
+      }
+      auto it = dirs.find(dir);
+      if (it == dirs.end()) it = dirs.emplace(dir, real(dir).value_or("")).first;
+      if (it->second.empty()) return real(path).value_or(named);
+      return (it->second == "/" ? "" : it->second) + "/" + name;
     }
-    auto it = dirs.find(dir);
-    if (it == dirs.end()) it = dirs.emplace(dir, real(dir).value_or("")).first;
-    if (it->second.empty()) return real(path).value_or(named);
-    return (it->second == "/" ? "" : it->second) + "/" + name;
+    return named;
   };
   for (Process& p : r.processes)
     for (Library& l : p.libraries) {
       if (l.outcome == "not found" || l.outcome.rfind("open failed", 0) == 0) continue;
       auto it = seen.find(l.path);
-      if (it == seen.end()) it = seen.emplace(l.path, resolve(l.path, l.path, 0)).first;
+      if (it == seen.end()) it = seen.emplace(l.path, resolve(l.path)).first;
       l.resolved = it->second;
     }
 }
@@ -1078,25 +1082,6 @@ Result<std::vector<sock_filter>> build_filter() {
   seccomp_release(ctx);
   if (rc != 0 || prog.empty()) return Error{std::string("the seccomp filter: ") + std::strerror(rc ? -rc : EINVAL)};
   return prog;
-}
-
-// What execvp would run for `name`: a name with a slash as it is; else the first executable regular file
-// of that name in a PATH directory (an empty entry is the current directory; no PATH: glibc's default).
-// "" when there is none.
-std::string find_on_path(const std::string& name) {
-  if (name.empty() || name.find('/') != std::string::npos) return "";
-  const char* env = getenv("PATH");
-  std::string path = env ? env : "/bin:/usr/bin";
-  for (size_t at = 0; at <= path.size();) {
-    size_t end = path.find(':', at);
-    if (end == std::string::npos) end = path.size();
-    std::string dir = path.substr(at, end - at);
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    struct stat sb {};
-    if (stat(candidate.c_str(), &sb) == 0 && S_ISREG(sb.st_mode) && access(candidate.c_str(), X_OK) == 0) return candidate;
-    at = end + 1;
-  }
-  return "";
 }
 
 }  // namespace
