@@ -8,6 +8,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev catch2
   clang-14 libclang-rt-14-dev                              # libFuzzer for the fuzz test (tests/fuzz)
   binutils                                                 # readelf/nm for the ABI tests
+  gcc-multilib                                             # cc -m32: the 32-bit fixture of vgpu-trace's tests
   nodejs npm                                               # npm pack: the real ggml builds the tests run
   ca-certificates
 )

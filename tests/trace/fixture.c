@@ -17,6 +17,8 @@
 //   create PATH        creates PATH (O_CREAT | O_EXCL), which must not exist; prints "created"
 //   exec-missing PATH  execv(PATH) fails; prints the error, exits 3
 //   openat2 PATH       opens PATH with openat2 and leaves it open; prints "opened"
+//   int80              getpid through the i386 system-call ABI (int $0x80, also from a 64-bit build);
+//                      prints "int80 getpid: same" when it gave this process's pid
 //   timed-threads N    waits 300 ms (time to attach), then does `threads N` and prints its own
 //                      elapsed time, "elapsed_us U" (bench/trace.sh's attach-mode figure)
 // Installed as ROOT/bin/ollama (a link), it stands in for an era-B Ollama (0.12.4-0.24):
@@ -209,6 +211,16 @@ int main(int argc, char** argv) {
     }
     printf("loop done: %d of %d\n", ok, n);
     return ok == n ? 0 : 1;
+  }
+  if (!strcmp(mode, "int80")) {
+    long ret = 20;  // i386 __NR_getpid
+#ifdef __x86_64__
+    __asm__ volatile("int $0x80" : "+a"(ret) : : "memory", "cc", "r8", "r9", "r10", "r11");
+#else
+    __asm__ volatile("int $0x80" : "+a"(ret) : : "memory", "cc");
+#endif
+    printf("int80 getpid: %s\n", ret == getpid() ? "same" : "differs");
+    return ret == getpid() ? 0 : 1;
   }
   if (!strcmp(mode, "hello")) {
     puts("hello");

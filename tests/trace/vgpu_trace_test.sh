@@ -57,6 +57,29 @@ cmp -s "$work/bare.out" "$work/traced.out" || fail "orphan: output differs"
 q 'len(d["processes"]) == 2 and d["processes"][1]["exit"]["code"] == 0 and d["processes"][0]["end_ms"] < d["processes"][1]["end_ms"]'
 echo "ok: a parent that exits before its child: the child followed to its end, output unchanged"
 
+# Another system-call ABI is never stopped nor killed: a 64-bit program calling through int $0x80, and
+# a 32-bit (i386) build of the fixture (cc -m32: gcc-multilib, which scripts/install-deps.sh installs),
+# followed through fork, exec and exit; a 32-bit program that execs a 64-bit one is followed in full
+# again from that exec.
+same int80
+q 'd["exit_status"] == 0 and d["processes"][0]["output_lines"] == ["int80 getpid: same"] and not d["processes"][0]["i386"]'
+echo "ok: int \$0x80 from a 64-bit program: runs as untraced, and its own calls still followed"
+cc -m32 -O2 -pthread -o "$work/fixture32" "$here/trace/fixture.c" -ldl 2>"$work/err" ||
+  fail "cc -m32 (a 32-bit build of the fixture) failed: $(head -3 "$work/err"); install gcc-multilib (scripts/install-deps.sh does)"
+fixture64=$fixture fixture=$work/fixture32
+same int80
+same chain 2
+q 'd["exit_status"] == 2 and len(d["processes"]) == 3 and all(p["i386"] and not p["loader_view"] for p in d["processes"])'
+same dlopen "$work/no-such-lib.so"
+q 'd["exit_status"] == 1 and d["processes"][0]["i386"]'
+same vfork
+q 'len(d["processes"]) == 2 and d["processes"][1]["argv"] == ["/bin/true"] and d["processes"][1]["i386"]'
+q 'd["processes"][1]["loader_view"] and any(l["path"].endswith("/libc.so.6") and l["outcome"] == "loaded" for l in d["processes"][1]["libraries"])'
+"$trace" -o "$work/report.txt" -- "$fixture" chain 1 >/dev/null 2>&1 || true
+grep -q "32-bit (i386) program: its system calls pass unstopped" "$work/report.txt" || fail "the text report does not say the 32-bit image was not followed"
+fixture=$fixture64
+echo "ok: a 32-bit program: output and status as untraced, processes followed through fork and exec; the 64-bit program it execs followed in full"
+
 # Directory listings (getdents64, also on a directory opened without O_DIRECTORY), a failed exec, openat2
 mkdir -p "$work/dir" && touch "$work/dir/libggml-a.so" "$work/dir/libggml-b.so" "$work/dir/notes.txt"
 same listdir "$work/dir"
@@ -305,6 +328,15 @@ for round in 1 2 3; do
   q 'd["processes"][0]["loader_view"] and len(d["processes"]) >= 2'
 done
 echo "ok: -p on a process that makes threads and children all the time: every one traced, none left with the breakpoint"
+
+# -p on a 32-bit program: its calls (every one a stop in attach mode) are not taken for x86-64 ones,
+# and it runs on correctly after the detach.
+fixture=$work/fixture32
+attached "loop done: 40 of 40" loop 40
+q 'd["processes"][0]["pid"] == '"$attached_pid"' and d["processes"][0]["i386"] and not d["processes"][0]["loader_view"]'
+q 'sum(p["argv"][1:] == ["hello"] and p["i386"] for p in d["processes"]) >= 3 and not any(p["libraries"] for p in d["processes"])'
+fixture=$fixture64
+echo "ok: -p on a 32-bit program: followed through its children, detached, it finishes correctly"
 
 # Usage
 rc=0; "$trace" >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "no command: exit $rc, not 2"

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libunwind-ptrace.h>
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -296,6 +297,7 @@ void Tracer::add_process(pid_t tgid, pid_t ppid) {
   if (auto it = procs_.find(ppid); it != procs_.end()) {
     const Process& parent = r_.processes[it->second.index];
     p.argv = parent.argv, p.exe = parent.exe, p.env = parent.env, p.cwd = parent.cwd;
+    p.i386 = parent.i386, p.ran_i386 = parent.i386;
     st.fds = it->second.fds;
     // Its memory is a copy, breakpoint included.
     st.brk = it->second.brk, st.r_debug = it->second.r_debug, st.mapped = it->second.mapped;
@@ -306,6 +308,13 @@ void Tracer::add_process(pid_t tgid, pid_t ppid) {
   }
   r_.processes.push_back(std::move(p));
   procs_[tgid] = std::move(st);
+}
+
+// Whether a task runs a 32-bit (i386) image: its code segment is the kernel's 32-bit user segment
+// (__USER32_CS, 0x23; a 64-bit image runs in __USER_CS, 0x33), set by exec for the new image.
+bool runs_i386(pid_t tid) {
+  user_regs_struct regs{};
+  return ptrace(PTRACE_GETREGS, tid, nullptr, &regs) == 0 && regs.cs == 0x23;
 }
 
 void Tracer::on_exec(pid_t tid) {
@@ -346,6 +355,8 @@ void Tracer::on_exec(pid_t tid) {
   p.link_map_at_start.clear();
   st.nodes.clear();
   st.node_names.clear();
+  p.i386 = runs_i386(tid);
+  if (p.i386) p.ran_i386 = true;
   set_loader_breakpoint(tgid);
   // Descriptors with O_CLOEXEC are gone; the rest survive. Re-read the table from /proc.
   std::map<int, std::string> fds;
@@ -672,6 +683,7 @@ void Tracer::set_loader_breakpoint(pid_t tgid, pid_t tid) {
   st.brk = st.r_debug = 0;
   Process& p = proc(tgid);
   p.loader_view = false;
+  if (p.i386) return;  // its auxv, r_debug and link map are 32-bit structures: not read
   std::string auxv = read_file("/proc/" + std::to_string(tgid) + "/auxv");
   unsigned long base = 0;
   for (size_t i = 0; i + 16 <= auxv.size(); i += 16) {
@@ -885,6 +897,7 @@ void Tracer::run_attached() {
         // the breakpoint, and the link map it has now (not events: it was loaded before the trace).
         if (breakpoint_on_attach_ && threads_[tid].tgid == root) {
           breakpoint_on_attach_ = false;
+          if ((proc(root).i386 = runs_i386(tid))) proc(root).ran_i386 = true;
           set_loader_breakpoint(root, tid);
           ProcState& st = procs_[root];
           if (st.brk) {
@@ -899,8 +912,13 @@ void Tracer::run_attached() {
         if (sig == (SIGTRAP | 0x80)) {  // a syscall stop (PTRACE_O_TRACESYSGOOD)
           if (resume_ == PTRACE_SYSCALL) {  // attach mode: entry or exit, the kernel says which
             __ptrace_syscall_info info{};
-            if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof info, &info) > 0 && info.op == PTRACE_SYSCALL_INFO_ENTRY) on_entry(tid);
-            else if (threads_[tid].in_syscall) on_syscall_exit(tid);
+            if (ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof info, &info) > 0 && info.op == PTRACE_SYSCALL_INFO_ENTRY) {
+              // Only x86-64 calls are decoded (the filter's rule in launch mode): an i386 or x32 number
+              // means another call (i386's 11 is execve, x86-64's munmap).
+              if (info.arch == AUDIT_ARCH_X86_64 && !(info.entry.nr & __X32_SYSCALL_BIT)) on_entry(tid);
+            } else if (threads_[tid].in_syscall) {
+              on_syscall_exit(tid);
+            }
           } else if (threads_[tid].in_syscall) {
             on_syscall_exit(tid);
           }
@@ -1058,6 +1076,11 @@ Result<std::vector<sock_filter>> build_filter() {
   // cache then lets every call the filter always allows through without running it (Linux >= 5.11).
   int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   if (rc == -EOPNOTSUPP || rc == -EINVAL) rc = 0;
+  // A call of another ABI (a 32-bit i386 program, int 0x80 from a 64-bit one, x32) passes without a stop:
+  // libseccomp's default for a foreign architecture is to kill the process, which would change what
+  // the program does. Such calls are not followed (the rules below name x86-64 numbers only); the
+  // process is still followed through fork, clone, exec and exit, which ptrace reports for any ABI.
+  if (rc == 0) rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW);
   auto trace = [&](int nr) { if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_TRACE(0), nr, 0); };
   for (int nr : {SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2),
                  SCMP_SYS(getdents64), SCMP_SYS(close), SCMP_SYS(close_range), SCMP_SYS(dup2), SCMP_SYS(dup3),

@@ -2,7 +2,8 @@
 // it before exec, so that every thread and child process is followed (fork, vfork, clone, exec events)
 // but a tracee stops only on the system calls that say what it loads: the exec family, the open family,
 // getdents64, close, mmap with PROT_EXEC, munmap, and writes to stdout/stderr. Everything else runs
-// without a stop (the kernel still passes each call through the filter: see bench/trace.sh).
+// without a stop (the kernel still passes each call through the filter: see bench/trace.sh). The filter
+// names x86-64 calls: a call of another ABI (a 32-bit program, int $0x80) passes unstopped, never killed.
 //
 // Per process it records argv, the environment that matters to loading and discovery, cwd, the
 // directories it opened, every shared-object path it tried with the outcome, the lines it wrote, and
@@ -74,6 +75,10 @@ struct Process {
   std::map<int, size_t> signals;                   // signals delivered to it, by number (Go's SIGURG)
   std::vector<Library> libraries;
   bool loader_view = false;                        // the r_debug breakpoint was set (a dynamic program)
+  // A 32-bit (i386) image: its own system calls pass the filter without a stop and its link map is not
+  // read, so neither its libraries nor its output are seen; fork, exec and exit still are. `i386` is
+  // the current image, `ran_i386` any image it ran.
+  bool i386 = false, ran_i386 = false;
   std::vector<LinkEvent> link_events;              // objects ld.so added to and removed from its link map
   std::vector<std::string> link_map;               // its link map at the end (or at exec)
   // The link map its image began with: its parent's (a fork), what it had when the tracer attached (-p);
