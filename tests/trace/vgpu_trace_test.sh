@@ -72,13 +72,15 @@ same chain 2
 q 'd["exit_status"] == 2 and len(d["processes"]) == 3 and all(p["i386"] and not p["loader_view"] for p in d["processes"])'
 same dlopen "$work/no-such-lib.so"
 q 'd["exit_status"] == 1 and d["processes"][0]["i386"]'
+same threads 4
+q 'len(d["processes"]) == 1 and d["processes"][0]["i386"] and d["exit_status"] == 0'
 same vfork
 q 'len(d["processes"]) == 2 and d["processes"][1]["argv"] == ["/bin/true"] and d["processes"][1]["i386"]'
 q 'd["processes"][1]["loader_view"] and any(l["path"].endswith("/libc.so.6") and l["outcome"] == "loaded" for l in d["processes"][1]["libraries"])'
 "$trace" -o "$work/report.txt" -- "$fixture" chain 1 >/dev/null 2>&1 || true
 grep -q "32-bit (i386) program: its system calls pass unstopped" "$work/report.txt" || fail "the text report does not say the 32-bit image was not followed"
 fixture=$fixture64
-echo "ok: a 32-bit program: output and status as untraced, processes followed through fork and exec; the 64-bit program it execs followed in full"
+echo "ok: a 32-bit program: output and status as untraced, processes followed through fork and exec, its threads taken for threads; the 64-bit program it execs followed in full"
 
 # Directory listings (getdents64, also on a directory opened without O_DIRECTORY), a failed exec, openat2
 mkdir -p "$work/dir" && touch "$work/dir/libggml-a.so" "$work/dir/libggml-b.so" "$work/dir/notes.txt"

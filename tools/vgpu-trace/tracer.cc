@@ -368,7 +368,8 @@ void Tracer::on_exec(pid_t tid) {
 // At a clone event: whether the parent's clone (or clone3) made a thread of its own process.
 bool is_thread_clone(pid_t parent) {
   user_regs_struct regs{};
-  if (ptrace(PTRACE_GETREGS, parent, nullptr, &regs) != 0) return false;
+  // A 32-bit parent passes its arguments in other registers (ebx...): /proc answers for its child.
+  if (ptrace(PTRACE_GETREGS, parent, nullptr, &regs) != 0 || regs.cs == 0x23) return false;
   unsigned long flags = 0;
   if (regs.orig_rax == SYS_clone) {
     flags = regs.rdi;
