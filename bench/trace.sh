@@ -6,6 +6,8 @@
 #   threads: 16 threads making 20000 cheap system calls each (320000 calls), the fixture of the tests
 #   exec:    a fork/exec chain of 40 processes
 #   ggml:    an Ollama-like runner loading the real ggml registry (node-llama-cpp 3.22.1, shims wired in)
+#   output:  seq 1000000, 6.9 MB written to stdout in 4 KiB writes (each one a stop: the lines a
+#            process writes are what the report quotes)
 # Then attach mode (-p, no filter possible): the threads workload timed by itself, bare, under
 # vgpu-trace launched, and with vgpu-trace -p attached before it starts.
 # Then, where Go is installed (golang-go), Go's asynchronous preemption: a Go program with more busy
@@ -31,11 +33,12 @@ calls=execve,execveat,open,openat,openat2,getdents64,close,mmap,munmap,write
 trace=("$build/bin/vgpu-trace" -o "$work/report" --)
 echo "median of $runs alternating runs, milliseconds; ratio to bare in brackets"
 printf '  %-8s %9s %18s %18s %18s %24s\n' workload bare "filter floor" vgpu-trace "strace -f" "strace -f --seccomp-bpf"
-for w in threads exec ggml; do
+for w in threads exec ggml output; do
   case $w in
     threads) cmd=("$fixture" threads 16) ;;
     exec) cmd=("$fixture" chain 40) ;;
     ggml) cmd=(env LD_LIBRARY_PATH="$lib:$lib/cuda_v13:$work/root/nvidia" "$build/libexec/vgpu/ggml-runner" "$lib" "$lib/cuda_v13") ;;
+    output) cmd=(seq 1000000) ;;
   esac
   for f in bare fl vt st sb; do : >"$work/$f"; done
   for ((i = 0; i < runs; i++)); do

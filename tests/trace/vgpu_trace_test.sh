@@ -57,6 +57,20 @@ cmp -s "$work/bare.out" "$work/traced.out" || fail "orphan: output differs"
 q 'len(d["processes"]) == 2 and d["processes"][1]["exit"]["code"] == 0 and d["processes"][0]["end_ms"] < d["processes"][1]["end_ms"]'
 echo "ok: a parent that exits before its child: the child followed to its end, output unchanged"
 
+# What a process wrote: its first and its last --output-lines lines, the count between; a last line
+# without a newline kept; a program that writes a lot passes its output through unchanged.
+"$trace" -o "$work/report" --format json -- seq 100000 >"$work/traced.out" || fail "seq under the trace"
+seq 100000 | cmp -s - "$work/traced.out" || fail "seq 100000: output differs"
+q 'd["processes"][0]["output_lines"] == [str(i) for i in list(range(1, 201)) + list(range(99801, 100001))]'
+q 'd["processes"][0]["output_lines_first"] == 200 and d["processes"][0]["output_lines_dropped"] == 99600'
+"$trace" -o "$work/report" --format json --output-lines 2 -- printf 'x\ny\nz' >/dev/null || fail "printf under the trace"
+q 'd["processes"][0]["output_lines"] == ["x", "y", "z"] and d["processes"][0]["output_lines_dropped"] == 0'
+"$trace" -o "$work/report" --format json --output-lines 2 -- seq 10 >/dev/null || fail "seq 10 under the trace"
+q 'd["processes"][0]["output_lines"] == ["1", "2", "9", "10"] and d["processes"][0]["output_lines_dropped"] == 6'
+"$trace" -o "$work/report" --format json --output-lines 0 -- seq 10 >/dev/null || fail "seq 10 under the trace"
+q 'd["processes"][0]["output_lines"] == [] and d["processes"][0]["output_lines_dropped"] == 10'
+echo "ok: output lines: the first and the last --output-lines kept, the rest counted; 100000 lines passed through unchanged"
+
 # Another system-call ABI is never stopped nor killed: a 64-bit program calling through int $0x80, and
 # a 32-bit (i386) build of the fixture (cc -m32: gcc-multilib, which scripts/install-deps.sh installs),
 # followed through fork, exec and exit; a 32-bit program that execs a 64-bit one is followed in full

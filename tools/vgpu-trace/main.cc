@@ -56,7 +56,7 @@ const char* kUsage =
     "  -o, --output FILE     write the report to FILE (default: stderr, after CMD's own output)\n"
     "  --format FORMAT       text (default), json (schema: docs/trace-schema.md), markdown (for a bug\n"
     "                        ticket) or chrome (a trace-event timeline for ui.perfetto.dev)\n"
-    "  --output-lines N      keep the last N lines each process wrote (default 200)\n"
+    "  --output-lines N      keep the first N and the last N lines each process wrote (default 200)\n"
     "  --rules-dir DIR       the rules that explain log lines (default: the installed share/vgpu/rules)\n"
     "  --stacks              the call stack of every open of a shared object, symbolized (libunwind-ptrace)\n"
     "  --go-no-preempt       run CMD with GODEBUG=asyncpreemptoff=1: a traced Go program (Ollama) then is not\n"
@@ -862,7 +862,7 @@ std::string render_json(const TraceResult& r, const std::vector<Finding>& findin
   for (const Process& p : r.processes) {
     json jp{{"pid", p.pid}, {"ppid", p.ppid}, {"argv", p.argv}, {"exe", p.exe}, {"cwd", p.cwd}, {"env", p.env},
             {"env_changed", p.env_changed}, {"dirs_opened", p.dirs_opened}, {"execs", p.execs},
-            {"start_ms", p.start_ms}, {"end_ms", p.end_ms}, {"output_lines", p.lines}, {"output_lines_dropped", p.lines_dropped},
+            {"start_ms", p.start_ms}, {"end_ms", p.end_ms}, {"output_lines", p.lines}, {"output_lines_first", p.lines_first}, {"output_lines_dropped", p.lines_dropped},
             {"loader_view", p.loader_view}, {"link_map", p.link_map}, {"i386", p.ran_i386}};
     jp["dirs_listed"] = json::array();
     for (const DirListing& l : p.dirs_listed)

@@ -32,6 +32,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -239,6 +240,7 @@ struct ProcState {
   std::vector<Mapping> maps;            // executable mappings of opened files
   int same_files = -1;                  // whether its paths name the files ours do (sees_our_files); -1: not asked
   std::string partial[3];               // an unfinished output line per fd
+  std::deque<std::string> tail;         // its last output lines, beyond the first (Process::lines)
 };
 
 class Tracer {
@@ -270,6 +272,7 @@ class Tracer {
   bool on_breakpoint(pid_t tid);  // true if the SIGTRAP was ours
   std::set<std::string> read_link_map(pid_t tid, ProcState& st);
   void record_line(pid_t tgid, int fd, const std::string& data);
+  void add_line(ProcState& st, Process& p, std::string line);
   void end_process(pid_t tgid, double at);
 
   TraceOptions o_;
@@ -794,26 +797,54 @@ bool Tracer::on_breakpoint(pid_t tid) {
   return true;
 }
 
+// What a process wrote, by line: its first `output_lines` lines in Process::lines, its last ones in a
+// queue, the ones between counted. A server's discovery is at the start of what it writes, a failure
+// at the end. Each call is one write(2) of up to 64 KiB; a line is cut at 4096 bytes.
 void Tracer::record_line(pid_t tgid, int fd, const std::string& data) {
   ProcState& st = procs_[tgid];
   Process& p = proc(tgid);
   std::string& part = st.partial[fd];
-  for (char c : data) {
-    if (c != '\n') {
-      if (part.size() < 4096) part += c;
-      continue;
+  size_t at = 0;
+  if (p.lines.size() >= o_.output_lines) {
+    // Only its last lines are kept now: of the lines this write ends, those that would pass through
+    // the queue and out of it again are counted, not copied (a program that writes a lot, fast).
+    size_t ends = static_cast<size_t>(std::count(data.begin(), data.end(), '\n'));
+    if (ends > o_.output_lines) {
+      size_t skip = ends - o_.output_lines;
+      for (size_t n = 0; n < skip; ++n) at = data.find('\n', at) + 1;
+      p.lines_dropped += st.tail.size() + skip;
+      st.tail.clear();
+      part.clear();
     }
-    p.lines.push_back(part);
-    part.clear();
-    if (p.lines.size() > o_.output_lines) p.lines.erase(p.lines.begin()), ++p.lines_dropped;
   }
+  while (at < data.size()) {
+    size_t nl = data.find('\n', at);
+    size_t end = nl == std::string::npos ? data.size() : nl;
+    if (part.size() < 4096) part.append(data, at, std::min(end - at, 4096 - part.size()));
+    if (nl == std::string::npos) break;
+    add_line(st, p, std::move(part));
+    part.clear();
+    at = nl + 1;
+  }
+}
+
+void Tracer::add_line(ProcState& st, Process& p, std::string line) {
+  if (p.lines.size() < o_.output_lines) {
+    p.lines.push_back(std::move(line));
+    p.lines_first = p.lines.size();
+    return;
+  }
+  st.tail.push_back(std::move(line));
+  if (st.tail.size() > o_.output_lines) st.tail.pop_front(), ++p.lines_dropped;
 }
 
 void Tracer::end_process(pid_t tgid, double at) {
   ProcState& st = procs_[tgid];
   Process& p = proc(tgid);
   for (int fd : {1, 2})
-    if (!st.partial[fd].empty()) p.lines.push_back(st.partial[fd]), st.partial[fd].clear();
+    if (!st.partial[fd].empty()) add_line(st, p, std::move(st.partial[fd])), st.partial[fd].clear();
+  std::move(st.tail.begin(), st.tail.end(), std::back_inserter(p.lines));
+  st.tail.clear();
   p.fds = st.fds;
   p.end_ms = at;
 }

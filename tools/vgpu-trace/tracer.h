@@ -84,8 +84,10 @@ struct Process {
   // The link map its image began with: its parent's (a fork), what it had when the tracer attached (-p);
   // empty after an exec (ld.so starts afresh, and every object it adds is a link event).
   std::vector<std::string> link_map_at_start;
-  std::vector<std::string> lines;                  // what it wrote to stdout/stderr, by line (bounded)
-  size_t lines_dropped = 0;
+  // What it wrote to stdout/stderr, by line: its first lines (lines_first of them), then its last; the
+  // lines_dropped lines between the two were not kept (TraceOptions::output_lines bounds each part).
+  std::vector<std::string> lines;
+  size_t lines_first = 0, lines_dropped = 0;
   int execs = 0;                                   // how many images it ran (argv etc. are the last's)
   double start_ms = 0, end_ms = -1;
   bool exited = false;
@@ -93,7 +95,7 @@ struct Process {
 };
 
 struct TraceOptions {
-  size_t output_lines = 200;  // per process, the last N lines kept
+  size_t output_lines = 200;  // per process, its first N and its last N lines kept
   // GODEBUG=asyncpreemptoff=1 for the command: Go's SIGURG preemption then no longer stops every
   // thread of a traced Go program (Ollama) every 10 ms. It changes the program's scheduling: opt-in.
   bool go_no_preempt = false;
