@@ -19,6 +19,10 @@
 //   openat2 PATH       opens PATH with openat2 and leaves it open; prints "opened"
 //   int80              getpid through the i386 system-call ABI (int $0x80, also from a 64-bit build);
 //                      prints "int80 getpid: same" when it gave this process's pid
+//   int80-loop N       N times, 20 ms apart: i386 call 257 through int $0x80 (remap_file_pages of nothing,
+//                      EINVAL) with the registers of an x86-64 openat(AT_FDCWD, "/nonexistent/libx.so"),
+//                      which a tracer that took it for an x86-64 call would record; then "int80-loop done: N"
+//   partials           writes "a" to stdout, "b" to stderr, "c\n" to stdout, "d\ne" to stderr, each one write
 //   timed-threads N    waits 300 ms (time to attach), then does `threads N` and prints its own
 //                      elapsed time, "elapsed_us U" (bench/trace.sh's attach-mode figure)
 // Installed as ROOT/bin/ollama (a link), it stands in for an era-B Ollama (0.12.4-0.24):
@@ -211,6 +215,28 @@ int main(int argc, char** argv) {
     }
     printf("loop done: %d of %d\n", ok, n);
     return ok == n ? 0 : 1;
+  }
+  if (!strcmp(mode, "int80-loop")) {
+    int n = argc > 2 ? atoi(argv[2]) : 1;
+    static const char path[] = "/nonexistent/libx.so";
+    for (int i = 0; i < n; ++i) {
+      long ret = 257;
+#ifdef __x86_64__
+      __asm__ volatile("int $0x80" : "+a"(ret) : "b"(0L), "c"(0L), "d"(0L), "S"(path), "D"(-100L)
+                       : "memory", "cc", "r8", "r9", "r10", "r11");
+#else
+      __asm__ volatile("int $0x80" : "+a"(ret) : "b"(0L), "c"(0L), "d"(0L), "S"(path), "D"(-100L) : "memory", "cc");
+#endif
+      usleep(20000);
+    }
+    printf("int80-loop done: %d\n", n);
+    return 0;
+  }
+  if (!strcmp(mode, "partials")) {
+    const char* parts[][2] = {{"1", "a"}, {"2", "b"}, {"1", "c\n"}, {"2", "d\ne"}};
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; ++i)
+      if (write(atoi(parts[i][0]), parts[i][1], strlen(parts[i][1])) < 0) return 1;
+    return 0;
   }
   if (!strcmp(mode, "int80")) {
     long ret = 20;  // i386 __NR_getpid

@@ -46,7 +46,9 @@ const char* kUsage =
     "to stdout/stderr) and where ld.so reports a change of its link map (a breakpoint), and reports per\n"
     "process which directories it listed, which shared objects it tried, which it loaded and which failed,\n"
     "and why. Every other system call runs without a stop, but any seccomp filter makes each one a little\n"
-    "slower (bench/trace.sh measures this floor).\n"
+    "slower (bench/trace.sh measures this floor). Only x86-64 system calls are followed: a 32-bit program\n"
+    "runs unchanged and is followed through fork, exec and exit only (the report says so), and a 64-bit\n"
+    "program's calls through int $0x80 go unseen.\n"
     "\n"
     "  -p, --pid PID         attach to a running process (all its threads, and the children it starts from\n"
     "                        then on); Ctrl-C detaches and leaves it running. No filter can be installed\n"
@@ -521,7 +523,7 @@ std::string verdict(const Process& p) {
   std::string v = std::to_string(loaded) + " loaded";
   if (closed) v += ", " + std::to_string(closed) + " loaded then closed";
   if (failed) v += ", " + std::to_string(failed) + " failed (" + failed_names + ")";
-  if (p.ran_i386) v += "; 32-bit (i386) code not followed";
+  if (p.ran_elf32) v += "; a 32-bit image, not followed";
   return v;
 }
 
@@ -736,10 +738,10 @@ Details details_of(const Process& p) {
   d.about.push_back("argv: " + command_line(p.argv));
   d.about.push_back("exe: " + p.exe);
   d.about.push_back("cwd: " + p.cwd);
-  if (p.ran_i386)
-    d.about.push_back(std::string(p.i386 ? "a" : "an earlier image was a") + " 32-bit (i386) program: its system calls pass "
-                      "unstopped and ld.so's link map is not read, so what it opened, loaded and wrote is not "
-                      "seen (fork, exec and exit are)");
+  if (p.ran_elf32)
+    d.about.push_back(std::string(p.elf32 ? "a" : "an earlier image was a") + " 32-bit program: its system calls are not "
+                      "followed and ld.so's link map is not read, so what that image opened, loaded and wrote is not "
+                      "seen (its fork, exec and exit are)");
   for (const auto& [k, v] : p.env_changed) d.about.push_back("env changed: " + k + "=" + v + (v.empty() ? "  (removed or empty)" : ""));
   for (const std::string& dir : p.dirs_opened)
     if (std::none_of(p.dirs_listed.begin(), p.dirs_listed.end(), [&](const DirListing& l) { return l.path == dir; }))
@@ -863,7 +865,7 @@ std::string render_json(const TraceResult& r, const std::vector<Finding>& findin
     json jp{{"pid", p.pid}, {"ppid", p.ppid}, {"argv", p.argv}, {"exe", p.exe}, {"cwd", p.cwd}, {"env", p.env},
             {"env_changed", p.env_changed}, {"dirs_opened", p.dirs_opened}, {"execs", p.execs},
             {"start_ms", p.start_ms}, {"end_ms", p.end_ms}, {"output_lines", p.lines}, {"output_lines_first", p.lines_first}, {"output_lines_dropped", p.lines_dropped},
-            {"loader_view", p.loader_view}, {"link_map", p.link_map}, {"i386", p.ran_i386}};
+            {"loader_view", p.loader_view}, {"link_map", p.link_map}, {"elf32", p.ran_elf32}};
     jp["dirs_listed"] = json::array();
     for (const DirListing& l : p.dirs_listed)
       jp["dirs_listed"].push_back({{"path", l.path}, {"entries", l.entries}, {"count", l.count}, {"passes", l.passes}, {"at_ms", l.at_ms}});

@@ -5,6 +5,7 @@
 #include "result.h"
 #include "tool_paths.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libunwind-ptrace.h>
@@ -300,7 +301,7 @@ void Tracer::add_process(pid_t tgid, pid_t ppid) {
   if (auto it = procs_.find(ppid); it != procs_.end()) {
     const Process& parent = r_.processes[it->second.index];
     p.argv = parent.argv, p.exe = parent.exe, p.env = parent.env, p.cwd = parent.cwd;
-    p.i386 = parent.i386, p.ran_i386 = parent.i386;
+    p.elf32 = parent.elf32, p.ran_elf32 = parent.elf32;
     st.fds = it->second.fds;
     // Its memory is a copy, breakpoint included.
     st.brk = it->second.brk, st.r_debug = it->second.r_debug, st.mapped = it->second.mapped;
@@ -313,11 +314,30 @@ void Tracer::add_process(pid_t tgid, pid_t ppid) {
   procs_[tgid] = std::move(st);
 }
 
-// Whether a task runs a 32-bit (i386) image: its code segment is the kernel's 32-bit user segment
-// (__USER32_CS, 0x23; a 64-bit image runs in __USER_CS, 0x33), set by exec for the new image.
-bool runs_i386(pid_t tid) {
-  user_regs_struct regs{};
-  return ptrace(PTRACE_GETREGS, tid, nullptr, &regs) == 0 && regs.cs == 0x23;
+// Whether a process runs a 32-bit program (i386, or x32): the ELF class of its image (the interpreter's,
+// for a script). No stop needed, so it is asked at exec and at attach alike.
+bool runs_elf32(pid_t tgid) {
+  int fd = ::open(("/proc/" + std::to_string(tgid) + "/exe").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  unsigned char ident[EI_NIDENT] = {};
+  bool elf32 = pread(fd, ident, sizeof ident, 0) == static_cast<ssize_t>(sizeof ident) &&
+               std::memcmp(ident, ELFMAG, SELFMAG) == 0 && ident[EI_CLASS] == ELFCLASS32;
+  ::close(fd);
+  return elf32;
+}
+
+// The shared objects and directories a process has open, from /proc: at attach, and after an image
+// whose opens and closes were not followed (a 32-bit one).
+std::map<int, std::string> open_files(pid_t tgid) {
+  std::map<int, std::string> fds;
+  std::error_code ec;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/" + std::to_string(tgid) + "/fd", std::filesystem::directory_options::skip_permission_denied, ec)) {
+    int n = std::atoi(fd.path().filename().c_str());
+    std::string target = readlink_str(fd.path().string());
+    if (!target.empty() && target[0] == '/' && (looks_like_library(target) || std::filesystem::is_directory(target, ec)))
+      fds[n] = target;
+  }
+  return fds;
 }
 
 void Tracer::on_exec(pid_t tid) {
@@ -358,10 +378,16 @@ void Tracer::on_exec(pid_t tid) {
   p.link_map_at_start.clear();
   st.nodes.clear();
   st.node_names.clear();
-  p.i386 = runs_i386(tid);
-  if (p.i386) p.ran_i386 = true;
+  bool was_elf32 = p.elf32;
+  p.elf32 = runs_elf32(tgid);
+  if (p.elf32) p.ran_elf32 = true;
   set_loader_breakpoint(tgid);
-  // Descriptors with O_CLOEXEC are gone; the rest survive. Re-read the table from /proc.
+  // Descriptors with O_CLOEXEC are gone; the rest survive. Re-read the table from /proc. After a 32-bit
+  // image, whose opens and closes were not seen, all of it.
+  if (was_elf32) {
+    st.fds = open_files(tgid);
+    return;
+  }
   std::map<int, std::string> fds;
   for (const auto& [fd, path] : st.fds)
     if (!readlink_str(base + "/fd/" + std::to_string(fd)).empty()) fds[fd] = path;
@@ -371,8 +397,9 @@ void Tracer::on_exec(pid_t tid) {
 // At a clone event: whether the parent's clone (or clone3) made a thread of its own process.
 bool is_thread_clone(pid_t parent) {
   user_regs_struct regs{};
-  // A 32-bit parent passes its arguments in other registers (ebx...): /proc answers for its child.
-  if (ptrace(PTRACE_GETREGS, parent, nullptr, &regs) != 0 || regs.cs == 0x23) return false;
+  // A parent in 32-bit code (its code segment __USER32_CS, 0x23) passes its arguments in other
+  // registers (ebx...): /proc answers for its child.
+  if (ptrace(PTRACE_GETREGS, parent, nullptr, &regs) != 0 || (regs.cs & 0xff) == 0x23) return false;
   unsigned long flags = 0;
   if (regs.orig_rax == SYS_clone) {
     flags = regs.rdi;
@@ -510,7 +537,10 @@ void Tracer::on_entry(pid_t tid) {
     }
     case SYS_write: {
       int fd = static_cast<int>(a[0]);
-      if (fd == 1 || fd == 2) record_line(tgid, fd, read_bytes(tid, a[1], std::min<unsigned long>(a[2], 65536)));
+      if (fd == 1 || fd == 2) {
+        record_line(tgid, fd, read_bytes(tid, a[1], std::min<unsigned long>(a[2], 65536)));
+        if (a[2] > 65536) st.partial[fd].clear();  // read up to 64 KiB: the line cut there is not kept
+      }
       break;
     }
     case SYS_munmap: {
@@ -687,7 +717,7 @@ void Tracer::set_loader_breakpoint(pid_t tgid, pid_t tid) {
   st.brk = st.r_debug = 0;
   Process& p = proc(tgid);
   p.loader_view = false;
-  if (p.i386) return;  // its auxv, r_debug and link map are 32-bit structures: not read
+  if (p.elf32) return;  // its auxv, r_debug and link map are 32-bit structures: not read
   std::string auxv = read_file("/proc/" + std::to_string(tgid) + "/auxv");
   unsigned long base = 0;
   for (size_t i = 0; i + 16 <= auxv.size(); i += 16) {
@@ -845,7 +875,7 @@ void Tracer::end_process(pid_t tgid, double at) {
     if (!st.partial[fd].empty()) add_line(st, p, std::move(st.partial[fd])), st.partial[fd].clear();
   std::move(st.tail.begin(), st.tail.end(), std::back_inserter(p.lines));
   st.tail.clear();
-  p.fds = st.fds;
+  if (!p.elf32) p.fds = st.fds;  // a 32-bit image's opens and closes were not seen
   p.end_ms = at;
 }
 
@@ -929,7 +959,6 @@ void Tracer::run_attached() {
         // the breakpoint, and the link map it has now (not events: it was loaded before the trace).
         if (breakpoint_on_attach_ && threads_[tid].tgid == root) {
           breakpoint_on_attach_ = false;
-          if ((proc(root).i386 = runs_i386(tid))) proc(root).ran_i386 = true;
           set_loader_breakpoint(root, tid);
           ProcState& st = procs_[root];
           if (st.brk) {
@@ -986,14 +1015,9 @@ void Tracer::add_attached(pid_t tgid, const std::vector<pid_t>& tids) {
   p.images.push_back(p.argv);
   p.image_ms.push_back(now_ms() - t0_);
   p.env = environ_that_matters(tgid);
+  p.elf32 = p.ran_elf32 = runs_elf32(tgid);
   // What it has open now, so that a later mmap of an already-open library is recognised.
-  for (const auto& fd : std::filesystem::directory_iterator(base + "/fd", std::filesystem::directory_options::skip_permission_denied)) {
-    int n = std::atoi(fd.path().filename().c_str());
-    std::string target = readlink_str(fd.path().string());
-    std::error_code ec;
-    if (!target.empty() && target[0] == '/' && (looks_like_library(target) || std::filesystem::is_directory(target, ec)))
-      procs_[tgid].fds[n] = target;
-  }
+  procs_[tgid].fds = open_files(tgid);
   for (pid_t t : tids) threads_[t].tgid = tgid;
 }
 
@@ -1108,7 +1132,7 @@ Result<std::vector<sock_filter>> build_filter() {
   // cache then lets every call the filter always allows through without running it (Linux >= 5.11).
   int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   if (rc == -EOPNOTSUPP || rc == -EINVAL) rc = 0;
-  // A call of another ABI (a 32-bit i386 program, int 0x80 from a 64-bit one, x32) passes without a stop:
+  // A call of another ABI (a 32-bit i386 program, int $0x80 from a 64-bit one, x32) passes without a stop:
   // libseccomp's default for a foreign architecture is to kill the process, which would change what
   // the program does. Such calls are not followed (the rules below name x86-64 numbers only); the
   // process is still followed through fork, clone, exec and exit, which ptrace reports for any ABI.

@@ -75,10 +75,10 @@ struct Process {
   std::map<int, size_t> signals;                   // signals delivered to it, by number (Go's SIGURG)
   std::vector<Library> libraries;
   bool loader_view = false;                        // the r_debug breakpoint was set (a dynamic program)
-  // A 32-bit (i386) image: its own system calls pass the filter without a stop and its link map is not
-  // read, so neither its libraries nor its output are seen; fork, exec and exit still are. `i386` is
-  // the current image, `ran_i386` any image it ran.
-  bool i386 = false, ran_i386 = false;
+  // A 32-bit image (i386, or x32; by its ELF class): its own system calls are not followed (they pass
+  // the filter without a stop) and its link map is not read, so that image's libraries, output and open
+  // files are not seen; fork, exec and exit still are. `elf32` is the current image, `ran_elf32` any.
+  bool elf32 = false, ran_elf32 = false;
   std::vector<LinkEvent> link_events;              // objects ld.so added to and removed from its link map
   std::vector<std::string> link_map;               // its link map at the end (or at exec)
   // The link map its image began with: its parent's (a fork), what it had when the tracer attached (-p);
