@@ -394,22 +394,6 @@ void Tracer::on_exec(pid_t tid) {
   st.fds = std::move(fds);
 }
 
-// At a clone event: whether the parent's clone (or clone3) made a thread of its own process.
-bool is_thread_clone(pid_t parent) {
-  user_regs_struct regs{};
-  // A parent in 32-bit code (its code segment __USER32_CS, 0x23) passes its arguments in other
-  // registers (ebx...): /proc answers for its child.
-  if (ptrace(PTRACE_GETREGS, parent, nullptr, &regs) != 0 || (regs.cs & 0xff) == 0x23) return false;
-  unsigned long flags = 0;
-  if (regs.orig_rax == SYS_clone) {
-    flags = regs.rdi;
-  } else if (regs.orig_rax == SYS_clone3) {  // struct clone_args begins with its flags
-    iovec local{&flags, sizeof flags}, remote{reinterpret_cast<void*>(regs.rdi), sizeof flags};
-    if (process_vm_readv(parent, &local, 1, &remote, 1, 0) != sizeof flags) return false;
-  }
-  return (flags & CLONE_THREAD) != 0;
-}
-
 // A task seen for the first time, by its fork/clone event or by a stop of its own (which can come
 // first): thread or process, and whose child, the kernel says in /proc/<tid>/status (Tgid, PPid).
 void Tracer::ensure_task(pid_t tid) {
@@ -937,14 +921,23 @@ void Tracer::run_attached() {
       case PTRACE_EVENT_SECCOMP:
         on_seccomp(tid);
         continue;  // resumed with PTRACE_SYSCALL there
+      case PTRACE_EVENT_CLONE: {
+        // Mostly a new thread (a process made by clone without SIGCHLD is rare): the parent, held at
+        // this stop, goes on at once, and the kernel then says whether the new task is in its thread
+        // group (tgkill with no signal). The task cannot be gone yet: only the tracer reaps it.
+        ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg);
+        ptrace(resume_, tid, nullptr, nullptr);
+        pid_t child = static_cast<pid_t>(msg), group = threads_[tid].tgid;
+        if (!threads_[child].tgid) {
+          if (syscall(SYS_tgkill, group, child, 0) == 0) threads_[child].tgid = group;  // a thread: no /proc
+          else ensure_task(child);
+        }
+        continue;
+      }
       case PTRACE_EVENT_FORK:
       case PTRACE_EVENT_VFORK:
-      case PTRACE_EVENT_CLONE:
         ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg);
-        if (event == PTRACE_EVENT_CLONE && is_thread_clone(tid) && !threads_[static_cast<pid_t>(msg)].tgid)
-          threads_[static_cast<pid_t>(msg)].tgid = threads_[tid].tgid;  // a thread: no need to ask /proc
-        else
-          ensure_task(static_cast<pid_t>(msg));
+        ensure_task(static_cast<pid_t>(msg));
         break;
       case PTRACE_EVENT_EXEC:
         on_exec(tid);
