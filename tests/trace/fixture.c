@@ -23,6 +23,8 @@
 //                      EINVAL) with the registers of an x86-64 openat(AT_FDCWD, "/nonexistent/libx.so"),
 //                      which a tracer that took it for an x86-64 call would record; then "int80-loop done: N"
 //   partials           writes "a" to stdout, "b" to stderr, "c\n" to stdout, "d\ne" to stderr, each one write
+//   clone-process      a child made by clone(2) with no exit signal (not a fork: the tracer sees a clone
+//                      event, as for a thread), which execs this program with "hello"; prints its status
 //   timed-threads N    waits 300 ms (time to attach), then does `threads N` and prints its own
 //                      elapsed time, "elapsed_us U" (bench/trace.sh's attach-mode figure)
 // Installed as ROOT/bin/ollama (a link), it stands in for an era-B Ollama (0.12.4-0.24):
@@ -230,6 +232,18 @@ int main(int argc, char** argv) {
       usleep(20000);
     }
     printf("int80-loop done: %d\n", n);
+    return 0;
+  }
+  if (!strcmp(mode, "clone-process")) {
+    pid_t pid = (pid_t)syscall(SYS_clone, 0L, NULL, NULL, NULL, 0L);  // no CLONE_VM: a copy, as fork
+    if (pid == 0) {
+      char* args[] = {self, "hello", NULL};
+      execv(self, args);
+      _exit(127);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, __WALL) != pid) return 1;  // __WALL: it sends no SIGCHLD
+    printf("clone child exited %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     return 0;
   }
   if (!strcmp(mode, "partials")) {

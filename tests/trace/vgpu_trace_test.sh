@@ -43,6 +43,10 @@ echo "ok: exec from a non-leader thread: one process, two images"
 same vfork
 q 'len(d["processes"]) == 2 and d["processes"][1]["argv"] == ["/bin/true"]'
 echo "ok: vfork + exec"
+same clone-process
+q 'len(d["processes"]) == 2 and d["processes"][1]["argv"][1:] == ["hello"] and d["processes"][1]["ppid"] == d["processes"][0]["pid"]'
+q 'd["processes"][1]["exit"]["code"] == 0 and d["processes"][0]["output_lines"] == ["clone child exited 0"]'
+echo "ok: a process made by clone with no exit signal (a clone event, not a fork): a process of its own, not a thread"
 same leader-exit
 q 'len(d["processes"]) == 1 and d["exit_status"] == 0 and d["processes"][0]["output_lines"] == ["thread done"]'
 echo "ok: the leader thread ends before the process: followed to the end, exit status 0"
