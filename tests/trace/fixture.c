@@ -67,6 +67,17 @@ static void* worker(void* arg) {
   return NULL;
 }
 
+// An i386 system call through int $0x80 (from a 64-bit build too): ebx, ecx and edx are 0; esi and edi
+// (rsi and rdi, an x86-64 call's first two arguments) are `si` and `di`.
+static long int80(long nr, long si, long di) {
+#ifdef __x86_64__
+  __asm__ volatile("int $0x80" : "+a"(nr) : "b"(0L), "c"(0L), "d"(0L), "S"(si), "D"(di) : "memory", "cc", "r8", "r9", "r10", "r11");
+#else
+  __asm__ volatile("int $0x80" : "+a"(nr) : "b"(0L), "c"(0L), "d"(0L), "S"(si), "D"(di) : "memory", "cc");
+#endif
+  return nr;
+}
+
 static void* late_thread(void* arg) {
   (void)arg;
   usleep(100000);
@@ -222,13 +233,7 @@ int main(int argc, char** argv) {
     int n = argc > 2 ? atoi(argv[2]) : 1;
     static const char path[] = "/nonexistent/libx.so";
     for (int i = 0; i < n; ++i) {
-      long ret = 257;
-#ifdef __x86_64__
-      __asm__ volatile("int $0x80" : "+a"(ret) : "b"(0L), "c"(0L), "d"(0L), "S"(path), "D"(-100L)
-                       : "memory", "cc", "r8", "r9", "r10", "r11");
-#else
-      __asm__ volatile("int $0x80" : "+a"(ret) : "b"(0L), "c"(0L), "d"(0L), "S"(path), "D"(-100L) : "memory", "cc");
-#endif
+      int80(257, (long)path, -100);
       usleep(20000);
     }
     printf("int80-loop done: %d\n", n);
@@ -253,12 +258,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!strcmp(mode, "int80")) {
-    long ret = 20;  // i386 __NR_getpid
-#ifdef __x86_64__
-    __asm__ volatile("int $0x80" : "+a"(ret) : : "memory", "cc", "r8", "r9", "r10", "r11");
-#else
-    __asm__ volatile("int $0x80" : "+a"(ret) : : "memory", "cc");
-#endif
+    long ret = int80(20, 0, 0);  // i386 __NR_getpid
     printf("int80 getpid: %s\n", ret == getpid() ? "same" : "differs");
     return ret == getpid() ? 0 : 1;
   }

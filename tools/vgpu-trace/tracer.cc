@@ -521,9 +521,10 @@ void Tracer::on_entry(pid_t tid) {
     }
     case SYS_write: {
       int fd = static_cast<int>(a[0]);
+      constexpr unsigned long kWriteRead = 65536;  // of each write, what is read
       if (fd == 1 || fd == 2) {
-        record_line(tgid, fd, read_bytes(tid, a[1], std::min<unsigned long>(a[2], 65536)));
-        if (a[2] > 65536) st.partial[fd].clear();  // read up to 64 KiB: the line cut there is not kept
+        record_line(tgid, fd, read_bytes(tid, a[1], std::min(a[2], kWriteRead)));
+        if (a[2] > kWriteRead) st.partial[fd].clear();  // the line cut there is not kept
       }
       break;
     }
@@ -845,7 +846,6 @@ void Tracer::record_line(pid_t tgid, int fd, const std::string& data) {
 void Tracer::add_line(ProcState& st, Process& p, std::string line) {
   if (p.lines.size() < o_.output_lines) {
     p.lines.push_back(std::move(line));
-    p.lines_first = p.lines.size();
     return;
   }
   st.tail.push_back(std::move(line));
@@ -857,6 +857,7 @@ void Tracer::end_process(pid_t tgid, double at) {
   Process& p = proc(tgid);
   for (int fd : {1, 2})
     if (!st.partial[fd].empty()) add_line(st, p, std::move(st.partial[fd])), st.partial[fd].clear();
+  p.lines_first = p.lines.size();
   std::move(st.tail.begin(), st.tail.end(), std::back_inserter(p.lines));
   st.tail.clear();
   if (!p.elf32) p.fds = st.fds;  // a 32-bit image's opens and closes were not seen

@@ -76,7 +76,7 @@ struct Process {
   std::vector<Library> libraries;
   bool loader_view = false;                        // the r_debug breakpoint was set (a dynamic program)
   // A 32-bit image (i386, or x32; by its ELF class): its own system calls are not followed (they pass
-  // the filter without a stop) and its link map is not read, so that image's libraries, output and open
+  // the filter without a stop; under -p they stop but are not decoded) and its link map is not read, so that image's libraries, output and open
   // files are not seen; fork, exec and exit still are. `elf32` is the current image, `ran_elf32` any.
   bool elf32 = false, ran_elf32 = false;
   std::vector<LinkEvent> link_events;              // objects ld.so added to and removed from its link map
