@@ -284,6 +284,31 @@ rc=0; wait "$tracer" || rc=$?
 [[ $rc == 143 ]] || fail "SIGTERM to the tracer: exit $rc, not 143"
 q 'd["processes"][0]["exit"]["signal"] == 15'
 echo "ok: SIGTERM to vgpu-trace is forwarded to the command; exit 143, report written"
+# The signals vgpu-trace ignores or handles for itself reach the command as they reached vgpu-trace:
+# with their default action from a terminal, ignored under nohup (SIGHUP) or in a background job.
+# dfl CMD...: CMD with SIGINT and SIGQUIT back to their default action and in a process group of its
+# own, as a terminal's foreground job is (this script's background jobs have them ignored).
+dfl=(python3 -c 'import os, signal, sys
+for s in (signal.SIGINT, signal.SIGQUIT): signal.signal(s, signal.SIG_DFL)
+os.setpgid(0, 0)
+os.execvp(sys.argv[1], sys.argv[1:])')
+dfl() { "${dfl[@]}" "$@"; }
+for wrap in dfl nohup env; do
+  $wrap grep -E '^Sig(Ign|Blk)' /proc/self/status >"$work/bare.out" 2>/dev/null
+  $wrap "$trace" -o "$work/report" -- grep -E '^Sig(Ign|Blk)' /proc/self/status >"$work/traced.out" 2>/dev/null
+  cmp -s "$work/bare.out" "$work/traced.out" ||
+    fail "$wrap: the command's ignored and blocked signals: $(paste -s "$work/traced.out") traced, $(paste -s "$work/bare.out") untraced"
+done
+# Ctrl-C: the terminal sends SIGINT to the whole foreground group; the command dies of it, and the
+# tracer (which ignores it for itself) reports and exits 128 + 2.
+"${dfl[@]}" "$trace" -o "$work/report" --format json -- sleep 30 &
+tracer=$!
+for _ in $(seq 50); do [[ -n $(pgrep -P "$tracer") ]] && break; sleep 0.1; done
+kill -INT -- "-$tracer"
+rc=0; wait "$tracer" || rc=$?
+[[ $rc == 130 ]] || fail "Ctrl-C (SIGINT to the group): exit $rc, not 130"
+q 'd["processes"][0]["exit"]["signal"] == 2'
+echo "ok: the command starts with SIGINT, SIGQUIT, SIGTERM, SIGHUP as vgpu-trace found them (default, nohup, background); Ctrl-C ends it, exit 130, report written"
 # The Chrome/Perfetto timeline, and the opt-in Go preemption switch.
 "$trace" --format chrome -o "$work/report" -- "$fixture" chain 2 >/dev/null || true  # chain N exits N
 q 'sum(e["ph"] == "X" for e in d["traceEvents"]) == 3 and any(e["ph"] == "i" for e in d["traceEvents"])'

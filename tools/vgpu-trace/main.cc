@@ -1002,19 +1002,25 @@ int main(int argc, char** argv) {
   }
   // The terminal's Ctrl-C reaches the command itself (same process group); the tracer waits for it to
   // end and then reports. SIGTERM or SIGHUP sent to the tracer alone is forwarded to the command.
-  struct sigaction ignore {};
+  // The command gets these four as the tracer found them (ignored under nohup or in a shell's background
+  // job, else the default), not as the tracer sets them for itself.
+  TraceOptions topts;
+  struct sigaction ignore {}, found_as {};
   ignore.sa_handler = SIG_IGN;
-  sigaction(SIGINT, &ignore, nullptr);
-  sigaction(SIGQUIT, &ignore, nullptr);
+  for (int sig : {SIGINT, SIGQUIT}) {
+    sigaction(sig, &ignore, &found_as);
+    topts.command_signals.emplace_back(sig, found_as.sa_handler == SIG_IGN);
+  }
   struct sigaction forward {};
   forward.sa_handler = [](int sig) {
     if (pid_t root = traced_root()) kill(root, sig);
   };
   sigemptyset(&forward.sa_mask);
   forward.sa_flags = SA_RESTART;
-  sigaction(SIGTERM, &forward, nullptr);
-  sigaction(SIGHUP, &forward, nullptr);
-  TraceOptions topts;
+  for (int sig : {SIGTERM, SIGHUP}) {
+    sigaction(sig, &forward, &found_as);
+    topts.command_signals.emplace_back(sig, found_as.sa_handler == SIG_IGN);
+  }
   // The loader model explains a library that was mapped and then unmapped. From the first such unmapping
   // on, the facts it needs (a run of ld.so, the cache) come in on a thread, and its verdict on each is
   // worked out on another while the trace goes on: the report then only looks them up.

@@ -1257,8 +1257,10 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
   // no search, but its /bin/sh fallback for a script without #!); where nothing executable was found, or
   // that fails, execvpe does the search itself (its errors).
   std::string program = find_on_path(argv[0]);
-  int report[2];
-  if (pipe2(report, O_CLOEXEC) != 0) {
+  // Two pipes: `go` holds the child until it is traced (it reads one byte; no stop, no signal), and
+  // `report` brings back the errno of a filter or exec that failed (closed on a good exec).
+  int report[2], go[2];
+  if (pipe2(report, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0) {
     r.error = std::string("pipe: ") + std::strerror(errno);
     return r;
   }
@@ -1269,9 +1271,20 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
   }
   if (child == 0) {
     ::close(report[0]);
+    ::close(go[1]);
     // Wait for the tracer to attach, then filter, then exec: a filtered call with no tracer attached
     // would fail with ENOSYS, so the order matters, and PTRACE_O_EXITKILL ends us if the tracer dies.
-    raise(SIGSTOP);
+    // End of file instead of the byte: the tracer could not attach (and will say why).
+    char byte = 0;
+    ssize_t got;
+    while ((got = read(go[0], &byte, 1)) < 0 && errno == EINTR) {
+    }
+    if (got != 1) _exit(127);
+    for (const auto& [sig, ignored] : options.command_signals) {
+      struct sigaction as {};
+      as.sa_handler = ignored ? SIG_IGN : SIG_DFL;
+      sigaction(sig, &as, nullptr);
+    }
     int err = 0;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) err = errno;
     if (!err && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) err = errno;
@@ -1283,24 +1296,30 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
     _exit(127);
   }
   ::close(report[1]);
-  int status = 0;
-  if (waitpid(child, &status, WSTOPPED) != child || !WIFSTOPPED(status)) {
-    r.error = "the command did not start";
-    ::close(report[0]);
-    return r;
-  }
+  ::close(go[0]);
+  // Seized while it waits in read(2), the child is not stopped: its first stop is the filter's, at exec.
   long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE |
               PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
   if (ptrace(PTRACE_SEIZE, child, nullptr, reinterpret_cast<void*>(opts)) != 0) {
     r.error = std::string("ptrace: ") + std::strerror(errno) +
               " (in a container, ptrace may need CAP_SYS_PTRACE or kernel.yama.ptrace_scope=0)";
-    kill(child, SIGKILL);
+    ::close(go[1]);  // end of file: the child exits without running anything
     waitpid(child, nullptr, 0);
     ::close(report[0]);
     return r;
   }
   g_root = child;
-  kill(child, SIGCONT);
+  char byte = 1;
+  ssize_t sent = write(go[1], &byte, 1);
+  ::close(go[1]);
+  if (sent != 1) {
+    r.error = std::string("cannot start the command: ") + std::strerror(errno);
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, __WALL);
+    g_root = 0;
+    ::close(report[0]);
+    return r;
+  }
   Tracer t(options, r);
   t.run(child);
   g_root = 0;

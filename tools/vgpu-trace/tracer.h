@@ -100,6 +100,9 @@ struct TraceOptions {
   // thread of a traced Go program (Ollama) every 10 ms. It changes the program's scheduling: opt-in.
   bool go_no_preempt = false;
   bool stacks = false;  // unwind each process at every open of a shared object (libunwind-ptrace)
+  // Signals the tool handles or ignores for itself, each with whether the command must start with it
+  // ignored (else with the default action): as the tool found them, so as the command would untraced.
+  std::vector<std::pair<int, bool>> command_signals;
   // Called when a library that had loaded is unmapped (the report will want the loader model for it),
   // with the process as recorded so far: the tool starts working out the model's verdict on a thread,
   // while the trace goes on. Both references are valid for the call only.
