@@ -401,13 +401,22 @@ rc=0; "$trace" >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "no command: exi
 rc=0; "$trace" --format yaml -- true >/dev/null 2>&1 || rc=$?; [[ $rc == 2 ]] || fail "bad --format: exit $rc, not 2"
 rc=0; "$trace" --rules-dir "$work/no-rules" -- true >/dev/null 2>"$work/err" || rc=$?
 [[ $rc == 2 ]] && grep -q "no such directory" "$work/err" || fail "--rules-dir that does not exist: exit $rc, $(cat "$work/err")"
-# A rule file that does not load: said with its place, exit 125, and the command is not run.
+# A rule file that does not load: said with its place, exit 125. Launched, it is read while the command
+# runs, which runs as ever, and the report is made without the rules; with -p, nothing is attached.
 rm -rf "$work/bad-rules" && cp -r "$(dirname "$0")/../../rules" "$work/bad-rules"
 echo 'this is = = not toml' >>"$work/bad-rules/log_lines.toml"
+rm -f "$work/report"
 rc=0; "$trace" --rules-dir "$work/bad-rules" -o "$work/report" --format json -- "$fixture" hello >"$work/out" 2>"$work/err" || rc=$?
-[[ $rc == 125 && ! -s "$work/out" ]] && grep -q "rules: .*log_lines.toml:[0-9]*:[0-9]*: " "$work/err" ||
-  fail "a broken rule file: exit $rc, $(cat "$work/err")"
+[[ $rc == 125 && $(cat "$work/out") == hello ]] && grep -q "rules: .*log_lines.toml:[0-9]*:[0-9]*: " "$work/err" &&
+  grep -q "without the rules" "$work/err" || fail "a broken rule file: exit $rc, $(cat "$work/err")"
+q 'd["processes"][0]["argv"][1] == "hello" and d["exit_status"] == 0'
+sleep 5 &
+target=$!
+rc=0; "$trace" --rules-dir "$work/bad-rules" -o "$work/report" -p "$target" 2>"$work/err" || rc=$?
+[[ $rc == 125 ]] && grep -q "rules: .*log_lines.toml:[0-9]*:[0-9]*: " "$work/err" &&
+  [[ $(awk '/^TracerPid:/ {print $2}' "/proc/$target/status") == 0 ]] || fail "-p with a broken rule file: exit $rc, $(cat "$work/err")"
+kill "$target"; wait "$target" 2>/dev/null || true
 "$trace" --help | grep -q "usage: vgpu-trace" || fail "--help"
 rc=0; "$trace" -- "$work/no-such-program" 2>"$work/err" || rc=$?
 [[ $rc == 127 ]] || fail "a missing program: exit $rc, not 127"
-echo "ok: usage errors exit 2; --help; a missing program exits 127"
+echo "ok: usage errors exit 2; a broken rule file exits 125 (the report still written; -p attaches nothing); --help; a missing program exits 127"

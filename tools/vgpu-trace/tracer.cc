@@ -1320,6 +1320,7 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
     ::close(report[0]);
     return r;
   }
+  if (options.on_started) options.on_started();
   Tracer t(options, r);
   t.run(child);
   g_root = 0;

@@ -103,6 +103,9 @@ struct TraceOptions {
   // Signals the tool handles or ignores for itself, each with whether the command must start with it
   // ignored (else with the default action): as the tool found them, so as the command would untraced.
   std::vector<std::pair<int, bool>> command_signals;
+  // Launch mode: called once the command is traced and let go, before the first of its stops is awaited.
+  // Work the tool does beside the trace starts here, when the scheduler has already placed the command.
+  std::function<void()> on_started;
   // Called when a library that had loaded is unmapped (the report will want the loader model for it),
   // with the process as recorded so far: the tool starts working out the model's verdict on a thread,
   // while the trace goes on. Both references are valid for the call only.
