@@ -53,8 +53,9 @@ const char* kUsage =
     "  -p, --pid PID         attach to a running process (all its threads, and the children it starts from\n"
     "                        then on); Ctrl-C detaches and leaves it running. No filter can be installed\n"
     "                        in a running process, so every system call stops: strace -f's cost (a loop\n"
-    "                        of cheap system calls runs about 100x slower). The loader's view starts from\n"
-    "                        the link map the process has when attached\n"
+    "                        of cheap system calls runs about 100x slower; a 32-bit program's calls,\n"
+    "                        not followed, do not stop). The loader's view starts from the link map the\n"
+    "                        process has when attached; JSON 'stops' counts each process's pauses\n"
     "  -o, --output FILE     write the report to FILE (default: stderr, after CMD's own output)\n"
     "  --format FORMAT       text (default), json (schema: docs/trace-schema.md), markdown (for a bug\n"
     "                        ticket) or chrome (a trace-event timeline for ui.perfetto.dev)\n"
@@ -873,6 +874,7 @@ std::string render_json(const TraceResult& r, const std::vector<Finding>& findin
     jp["exec_failures"] = json::array();
     for (const ExecFailure& e : p.exec_failures)
       jp["exec_failures"].push_back({{"path", e.path}, {"errno", e.error}, {"error", std::strerror(e.error)}, {"at_ms", e.at_ms}});
+    jp["stops"] = p.stops;
     jp["signals"] = json::object();
     for (const auto& [sig, n] : p.signals) jp["signals"][signal_name(sig)] = n;
     jp["fds"] = json::object();

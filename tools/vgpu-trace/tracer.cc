@@ -282,6 +282,9 @@ class Tracer {
   std::map<pid_t, Thread> threads_;
   std::map<pid_t, ProcState> procs_;
   __ptrace_request resume_ = PTRACE_CONT;                 // how a tracee is resumed: PTRACE_SYSCALL in attach mode
+  // ... and this thread: PTRACE_CONT in a 32-bit image even under -p, since its calls are not decoded
+  // (its fork, exec and exit still stop, as events).
+  __ptrace_request resume_for(pid_t tid);
   const volatile sig_atomic_t* stop_ = nullptr;
   bool breakpoint_on_attach_ = false;  // -p: set the loader breakpoint at the first stop of the process
   // -p: stops that came after Ctrl-C, left for detach_all (a tracee in a stop cannot be interrupted
@@ -396,6 +399,13 @@ void Tracer::on_exec(pid_t tid) {
 
 // A task seen for the first time, by its fork/clone event or by a stop of its own (which can come
 // first): thread or process, and whose child, the kernel says in /proc/<tid>/status (Tgid, PPid).
+__ptrace_request Tracer::resume_for(pid_t tid) {
+  if (resume_ == PTRACE_CONT) return resume_;
+  auto t = threads_.find(tid);
+  auto ps = t == threads_.end() ? procs_.end() : procs_.find(t->second.tgid);
+  return ps != procs_.end() && r_.processes[ps->second.index].elf32 ? PTRACE_CONT : resume_;
+}
+
 void Tracer::ensure_task(pid_t tid) {
   if (threads_.count(tid) && threads_[tid].tgid) return;
   TaskIds ids = task_ids(tid);
@@ -917,6 +927,7 @@ void Tracer::run_attached() {
     int sig = WSTOPSIG(status);
     int event = status >> 16;
     ensure_task(tid);  // a new task may report before its parent's fork/clone event
+    ++proc(threads_[tid].tgid).stops;
     unsigned long msg = 0;
     switch (event) {
       case PTRACE_EVENT_SECCOMP:
@@ -927,7 +938,7 @@ void Tracer::run_attached() {
         // this stop, goes on at once, and the kernel then says whether the new task is in its thread
         // group (tgkill with no signal). The task cannot be gone yet: only the tracer reaps it.
         ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &msg);
-        ptrace(resume_, tid, nullptr, nullptr);
+        ptrace(resume_for(tid), tid, nullptr, nullptr);
         pid_t child = static_cast<pid_t>(msg), group = threads_[tid].tgid;
         if (!threads_[child].tgid) {
           if (syscall(SYS_tgkill, group, child, 0) == 0) threads_[child].tgid = group;  // a thread: no /proc
@@ -977,24 +988,21 @@ void Tracer::run_attached() {
           } else if (threads_[tid].in_syscall) {
             on_syscall_exit(tid);
           }
-          ptrace(resume_, tid, nullptr, nullptr);
+          ptrace(resume_for(tid), tid, nullptr, nullptr);
           continue;
         }
         // Our breakpoint in ld.so: handled, the SIGTRAP suppressed.
         if (sig == SIGTRAP && on_breakpoint(tid)) {
-          ptrace(resume_, tid, nullptr, nullptr);
+          ptrace(resume_for(tid), tid, nullptr, nullptr);
           continue;
         }
         // A signal for the tracee: deliver it unchanged.
-        // (Not the SIGCONT the tracer itself sent to start the command.)
-        if (auto t = threads_.find(tid); t != threads_.end() && procs_.count(t->second.tgid)) {
-          Process& p = proc(t->second.tgid);
-          if (!(sig == SIGCONT && p.pid == root && p.execs == 0 && resume_ == PTRACE_CONT)) ++p.signals[sig];
-        }
-        ptrace(resume_, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
+        if (auto t = threads_.find(tid); t != threads_.end() && procs_.count(t->second.tgid))
+          ++proc(t->second.tgid).signals[sig];
+        ptrace(resume_for(tid), tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
         continue;
     }
-    ptrace(resume_, tid, nullptr, nullptr);
+    ptrace(resume_for(tid), tid, nullptr, nullptr);
   }
   double end = now_ms() - t0_;
   for (auto& [tgid, st] : procs_)

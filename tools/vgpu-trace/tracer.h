@@ -73,11 +73,15 @@ struct Process {
   std::vector<ExecFailure> exec_failures;
   std::map<int, std::string> fds;                  // shared objects and directories open when it ended
   std::map<int, size_t> signals;                   // signals delivered to it, by number (Go's SIGURG)
+  // Times one of its threads stopped for the tracer (the filter's stops, events, signals; under -p every
+  // system call's entry and exit too): what tracing cost it, in pauses.
+  size_t stops = 0;
   std::vector<Library> libraries;
   bool loader_view = false;                        // the r_debug breakpoint was set (a dynamic program)
   // A 32-bit image (i386, or x32; by its ELF class): its own system calls are not followed (they pass
-  // the filter without a stop; under -p they stop but are not decoded) and its link map is not read, so that image's libraries, output and open
-  // files are not seen; fork, exec and exit still are. `elf32` is the current image, `ran_elf32` any.
+  // the filter without a stop; under -p its threads are resumed without syscall stops) and its link map
+  // is not read, so that image's libraries, output and open files are not seen; fork, exec and exit
+  // still are. `elf32` is the current image, `ran_elf32` any.
   bool elf32 = false, ran_elf32 = false;
   std::vector<LinkEvent> link_events;              // objects ld.so added to and removed from its link map
   std::vector<std::string> link_map;               // its link map at the end (or at exec)
