@@ -1001,7 +1001,11 @@ int main(int argc, char** argv) {
   // scheduler puts the command then changes every stop after. With -p they are read before attaching.
   std::optional<Result<RuleSet>> loaded;
   auto read_rules = [&loaded, &rules_dir] {
-    loaded = load_rules(rules_dir, RuleLoadOptions{.log_lines_only = true});  // all the trace uses
+    try {  // on the reader thread, an exception would end the tool (and with it the traced command)
+      loaded = load_rules(rules_dir, RuleLoadOptions{.log_lines_only = true});  // all the trace uses
+    } catch (const std::exception& e) {
+      loaded = Error{std::string("cannot read the rules in ") + rules_dir + ": " + e.what()};
+    }
   };
   std::thread reader;
   if (have_rules && o.attach) read_rules();
@@ -1024,9 +1028,7 @@ int main(int argc, char** argv) {
     topts.command_signals.emplace_back(sig, found_as.sa_handler == SIG_IGN);
   }
   struct sigaction forward {};
-  forward.sa_handler = [](int sig) {
-    if (pid_t root = traced_root()) kill(root, sig);
-  };
+  forward.sa_handler = forward_to_command;
   sigemptyset(&forward.sa_mask);
   forward.sa_flags = SA_RESTART;
   for (int sig : {SIGTERM, SIGHUP}) {

@@ -1168,7 +1168,12 @@ Result<std::vector<sock_filter>> build_filter() {
 }  // namespace
 
 std::atomic<pid_t> g_root{0};
-pid_t traced_root() { return g_root.load(); }
+std::atomic<int> g_forward_pending{0};  // a signal to forward that came before the command existed
+
+void forward_to_command(int sig) {
+  if (pid_t root = g_root.load()) kill(root, sig);
+  else g_forward_pending.store(sig);
+}
 
 bool env_matters(const std::string& name) {
   for (const char* p : {"LD_", "OLLAMA_", "CUDA_", "GGML_", "VGPU_", "GODEBUG", "NVIDIA_"})
@@ -1272,14 +1277,29 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
     r.error = std::string("pipe: ") + std::strerror(errno);
     return r;
   }
+  // The signals the tool handles for itself, and SIGPIPE, are held (blocked) from before the fork until
+  // the command is traced: one that comes meanwhile is not lost (a Ctrl-C or SIGTERM while it starts),
+  // nor taken by the tool's own disposition in the child before the command's is set; it acts once the
+  // command is traced. SIGPIPE: the child gone before the `go` byte reaches it is reported, not fatal.
+  sigset_t held, mask;
+  sigemptyset(&held);
+  sigaddset(&held, SIGPIPE);
+  for (const auto& [sig, ignored] : options.command_signals) sigaddset(&held, sig);
+  pthread_sigmask(SIG_BLOCK, &held, &mask);
   pid_t child = fork();
   if (child < 0) {
     r.error = std::string("fork: ") + std::strerror(errno);
+    pthread_sigmask(SIG_SETMASK, &mask, nullptr);
     return r;
   }
   if (child == 0) {
     ::close(report[0]);
     ::close(go[1]);
+    for (const auto& [sig, ignored] : options.command_signals) {
+      struct sigaction as {};
+      as.sa_handler = ignored ? SIG_IGN : SIG_DFL;
+      sigaction(sig, &as, nullptr);
+    }
     // Wait for the tracer to attach, then filter, then exec: a filtered call with no tracer attached
     // would fail with ENOSYS, so the order matters, and PTRACE_O_EXITKILL ends us if the tracer dies.
     // End of file instead of the byte: the tracer could not attach (and will say why).
@@ -1288,11 +1308,7 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
     while ((got = read(go[0], &byte, 1)) < 0 && errno == EINTR) {
     }
     if (got != 1) _exit(127);
-    for (const auto& [sig, ignored] : options.command_signals) {
-      struct sigaction as {};
-      as.sa_handler = ignored ? SIG_IGN : SIG_DFL;
-      sigaction(sig, &as, nullptr);
-    }
+    sigprocmask(SIG_SETMASK, &mask, nullptr);  // what came meanwhile is delivered now, traced
     int err = 0;
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) err = errno;
     if (!err && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) err = errno;
@@ -1314,20 +1330,21 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
     ::close(go[1]);  // end of file: the child exits without running anything
     waitpid(child, nullptr, 0);
     ::close(report[0]);
+    pthread_sigmask(SIG_SETMASK, &mask, nullptr);
     return r;
   }
   g_root = child;
+  if (int sig = g_forward_pending.exchange(0)) kill(child, sig);  // sent to the tool before the fork
   char byte = 1;
-  ssize_t sent = write(go[1], &byte, 1);
-  ::close(go[1]);
-  if (sent != 1) {
-    r.error = std::string("cannot start the command: ") + std::strerror(errno);
-    kill(child, SIGKILL);
-    waitpid(child, nullptr, __WALL);
-    g_root = 0;
-    ::close(report[0]);
-    return r;
+  if (write(go[1], &byte, 1) != 1) {  // EPIPE: the child is gone (killed); the trace reports how it ended
+    timespec none{};
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigtimedwait(&pipe_only, nullptr, &none);  // the SIGPIPE of that write, not the tool's to die of
   }
+  ::close(go[1]);
+  pthread_sigmask(SIG_SETMASK, &mask, nullptr);  // a SIGTERM held meanwhile is forwarded now
   if (options.on_started) options.on_started();
   Tracer t(options, r);
   t.run(child);

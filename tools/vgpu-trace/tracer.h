@@ -116,8 +116,9 @@ struct TraceOptions {
   std::function<void(const Process& process, const Library& library)> on_unmap;
 };
 
-// The command's pid while it runs (0 before and after), for forwarding a signal sent to the tracer.
-pid_t traced_root();
+// Forwards a signal sent to the tool to the command (async-signal-safe, for a handler). One that comes
+// before the command exists is kept and sent to it as it starts.
+void forward_to_command(int sig);
 
 struct TraceResult {
   std::vector<std::string> command;
