@@ -121,6 +121,8 @@ same exec-missing "$work/no/such/runner"
 q 'd["processes"][0]["exec_failures"][0]["path"] == "'"$work/no/such/runner"'" and d["processes"][0]["exec_failures"][0]["errno"] == 2'
 "$trace" -o "$work/report.txt" -- "$fixture" exec-missing "$work/no/such/runner" >/dev/null || true
 grep -q "exec failed: $work/no/such/runner: No such file or directory" "$work/report.txt" || fail "text report: no failed exec"
+# ... and how often the process stopped for the tracer (its exec, ld.so's opens and maps, the failed exec)
+grep -Eq "^  stopped for the tracer: [1-9][0-9]* times$" "$work/report.txt" || fail "text report: no stop count"
 # A command named without a slash is found on PATH by the tracer (as execvp would: a file that is not
 # executable is passed over), so the command's process makes no failed exec before it; a name found
 # nowhere fails as execvp fails, every directory it tried listed.

@@ -55,7 +55,7 @@ const char* kUsage =
     "                        in a running process, so every system call stops: strace -f's cost (a loop\n"
     "                        of cheap system calls runs about 100x slower; a 32-bit program's calls,\n"
     "                        not followed, do not stop). The loader's view starts from the link map the\n"
-    "                        process has when attached; JSON 'stops' counts each process's pauses\n"
+    "                        process has when attached; the report counts each process's stops\n"
     "  -o, --output FILE     write the report to FILE (default: stderr, after CMD's own output)\n"
     "  --format FORMAT       text (default), json (schema: docs/trace-schema.md), markdown (for a bug\n"
     "                        ticket) or chrome (a trace-event timeline for ui.perfetto.dev)\n"
@@ -767,6 +767,8 @@ Details details_of(const Process& p) {
   }
   for (const auto& [name, n] : searched)
     d.about.push_back("exec of " + name + ": not in the first " + std::to_string(n) + " place" + (n > 1 ? "s" : "") + " searched (a PATH search)");
+  // What the trace cost it, in pauses: under -p every system call's entry and exit.
+  if (p.stops) d.about.push_back("stopped for the tracer: " + std::to_string(p.stops) + " time" + (p.stops > 1 ? "s" : ""));
   if (!p.signals.empty()) {
     std::string line = "signals received:";
     for (const auto& [sig, n] : p.signals) line += " " + signal_name(sig) + " x" + std::to_string(n);
