@@ -318,6 +318,33 @@ rc=0; wait "$tracer" || rc=$?
 [[ $rc == 130 ]] || fail "Ctrl-C (SIGINT to the group): exit $rc, not 130"
 q 'd["processes"][0]["exit"]["signal"] == 2'
 echo "ok: the command starts with SIGINT, SIGQUIT, SIGTERM, SIGHUP as vgpu-trace found them (default, all ignored, nohup, background job); Ctrl-C ends it, exit 130, report written"
+# Group-stops. Ctrl-Z as a terminal sends it (SIGTSTP to the whole group) stops the tracer and the
+# command, and fg (SIGCONT to the group) resumes both. A SIGSTOP to the command alone keeps it stopped,
+# as untraced, until its SIGCONT, while the tracer waits: the line it writes after its sleep comes only
+# then.
+state() { awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+"${sigs[@]}" dfl "$trace" -o "$work/report" --format json -- sh -c 'sleep 1; echo finished' >"$work/out" &
+tracer=$!
+for _ in $(seq 100); do sleeper=$(pgrep -g "$tracer" -x sleep) && break; sleep 0.05; done
+shell=$(pgrep -g "$tracer" -x sh)
+kill -TSTP -- "-$tracer"
+for _ in $(seq 40); do [[ $(state "$tracer") == T ]] && break; sleep 0.05; done
+[[ $(state "$tracer") == T && $(state "$shell") == [tT] && $(state "$sleeper") == [tT] ]] ||
+  fail "Ctrl-Z: states $(state "$tracer") (vgpu-trace), $(state "$shell") (sh), $(state "$sleeper") (sleep)"
+kill -CONT -- "-$tracer"
+rc=0; wait "$tracer" || rc=$?
+[[ $rc == 0 && $(cat "$work/out") == finished ]] || fail "Ctrl-Z, then fg: exit $rc, '$(cat "$work/out")'"
+q 'd["processes"][0]["signals"].get("SIGTSTP") == 1 and d["processes"][0]["signals"].get("SIGCONT") == 1'
+"$trace" -o "$work/report" --format json -- sh -c 'sleep 0.5; echo finished' >"$work/out" &
+tracer=$!
+for _ in $(seq 100); do shell=$(pgrep -P "$tracer" -x sh) && break; sleep 0.05; done
+kill -STOP "$shell"
+sleep 1.2  # the sleep has ended; sh, stopped, has not gone on
+[[ $(state "$shell") == [tT] && ! -s "$work/out" ]] || fail "SIGSTOP to the command: state $(state "$shell"), output '$(cat "$work/out")'"
+kill -CONT "$shell"
+rc=0; wait "$tracer" || rc=$?
+[[ $rc == 0 && $(cat "$work/out") == finished ]] || fail "SIGSTOP, then SIGCONT: exit $rc, '$(cat "$work/out")'"
+echo "ok: group-stops: Ctrl-Z stops the tracer and the command, fg resumes both; a stopped command stays stopped until SIGCONT"
 # The Chrome/Perfetto timeline, and the opt-in Go preemption switch.
 "$trace" --format chrome -o "$work/report" -- "$fixture" chain 2 >/dev/null || true  # chain N exits N
 q 'sum(e["ph"] == "X" for e in d["traceEvents"]) == 3 and any(e["ph"] == "i" for e in d["traceEvents"])'
