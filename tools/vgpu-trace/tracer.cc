@@ -397,8 +397,6 @@ void Tracer::on_exec(pid_t tid) {
   st.fds = std::move(fds);
 }
 
-// A task seen for the first time, by its fork/clone event or by a stop of its own (which can come
-// first): thread or process, and whose child, the kernel says in /proc/<tid>/status (Tgid, PPid).
 __ptrace_request Tracer::resume_for(pid_t tid) {
   if (resume_ == PTRACE_CONT) return resume_;
   auto t = threads_.find(tid);
@@ -406,6 +404,8 @@ __ptrace_request Tracer::resume_for(pid_t tid) {
   return ps != procs_.end() && r_.processes[ps->second.index].elf32 ? PTRACE_CONT : resume_;
 }
 
+// A task seen for the first time, by its fork/clone event or by a stop of its own (which can come
+// first): thread or process, and whose child, the kernel says in /proc/<tid>/status (Tgid, PPid).
 void Tracer::ensure_task(pid_t tid) {
   if (threads_.count(tid) && threads_[tid].tgid) return;
   TaskIds ids = task_ids(tid);
@@ -1272,9 +1272,14 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
   std::string program = find_on_path(argv[0]);
   // Two pipes: `go` holds the child until it is traced (it reads one byte; no stop, no signal), and
   // `report` brings back the errno of a filter or exec that failed (closed on a good exec).
-  int report[2], go[2];
+  int report[2] = {-1, -1}, go[2] = {-1, -1};
+  auto close_pipes = [&report, &go] {
+    for (int fd : {report[0], report[1], go[0], go[1]})
+      if (fd >= 0) ::close(fd);
+  };
   if (pipe2(report, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0) {
     r.error = std::string("pipe: ") + std::strerror(errno);
+    close_pipes();
     return r;
   }
   // The signals the tool handles for itself, and SIGPIPE, are held (blocked) from before the fork until
@@ -1290,6 +1295,7 @@ TraceResult run_traced(const std::vector<std::string>& argv, const TraceOptions&
   if (child < 0) {
     r.error = std::string("fork: ") + std::strerror(errno);
     pthread_sigmask(SIG_SETMASK, &mask, nullptr);
+    close_pipes();
     return r;
   }
   if (child == 0) {
