@@ -362,7 +362,7 @@ sleep 0.3
 kill -KILL "$tracer"
 wait "$tracer" 2>/dev/null || true
 # (a zombie counts as dead: its new parent may be slow to reap it)
-running() { local st; st=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null); [[ -n $st && $st != Z ]]; }
+running() { local st; st=$(state "$1"); [[ -n $st && $st != Z ]]; }
 for _ in $(seq 50); do running "$target" || break; sleep 0.1; done
 ! running "$target" || fail "the command outlived a killed tracer"
 echo "ok: the tracer killed: the command is killed with it"

@@ -999,8 +999,9 @@ int main(int argc, char** argv) {
   // the command is let go (TraceOptions::on_started), beside the trace. Measured against reading them
   // first (41 alternating runs, 2 CPUs): /bin/true 5.0 -> 4.3 ms; the ggml runner 2.51x -> 2.22x and
   // 2.12x -> 1.86x of bare; 16 threads 1.46x -> 1.38x and 1.44x -> 1.41x; a fork/exec chain unchanged
-  // (2.29x, 2.32x; 2.49x, 2.52x). Started before the fork, the same thread made the trace bimodal and slower: where the
-  // scheduler puts the command then changes every stop after. With -p they are read before attaching.
+  // (2.29x, 2.32x; 2.49x, 2.52x). Started before the fork, the same thread made the trace bimodal and
+  // slower: where the scheduler puts the command then changes every stop after. With -p they are read
+  // before attaching.
   std::optional<Result<RuleSet>> loaded;
   auto read_rules = [&loaded, &rules_dir] {
     try {  // on the reader thread, an exception would end the tool (and with it the traced command)
@@ -1023,18 +1024,13 @@ int main(int argc, char** argv) {
   // The command gets these four as the tracer found them (ignored under nohup or in a shell's background
   // job, else the default), not as the tracer sets them for itself.
   TraceOptions topts;
-  struct sigaction ignore {}, found_as {};
+  struct sigaction ignore {}, forward {}, found_as {};
   ignore.sa_handler = SIG_IGN;
-  for (int sig : {SIGINT, SIGQUIT}) {
-    sigaction(sig, &ignore, &found_as);
-    topts.command_signals.emplace_back(sig, found_as.sa_handler == SIG_IGN);
-  }
-  struct sigaction forward {};
   forward.sa_handler = forward_to_command;
   sigemptyset(&forward.sa_mask);
   forward.sa_flags = SA_RESTART;
-  for (int sig : {SIGTERM, SIGHUP}) {
-    sigaction(sig, &forward, &found_as);
+  for (auto [sig, action] : {std::pair{SIGINT, &ignore}, {SIGQUIT, &ignore}, {SIGTERM, &forward}, {SIGHUP, &forward}}) {
+    sigaction(sig, action, &found_as);
     topts.command_signals.emplace_back(sig, found_as.sa_handler == SIG_IGN);
   }
   // The loader model explains a library that was mapped and then unmapped. From the first such unmapping

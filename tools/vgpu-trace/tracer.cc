@@ -996,9 +996,8 @@ void Tracer::run_attached() {
           ptrace(resume_for(tid), tid, nullptr, nullptr);
           continue;
         }
-        // A signal for the tracee: deliver it unchanged.
-        if (auto t = threads_.find(tid); t != threads_.end() && procs_.count(t->second.tgid))
-          ++proc(t->second.tgid).signals[sig];
+        // A signal for the tracee: deliver it unchanged (its process is known: ensure_task, above).
+        ++proc(threads_[tid].tgid).signals[sig];
         ptrace(resume_for(tid), tid, nullptr, reinterpret_cast<void*>(static_cast<long>(sig)));
         continue;
     }
