@@ -252,9 +252,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!strcmp(mode, "partials")) {
-    const char* parts[][2] = {{"1", "a"}, {"2", "b"}, {"1", "c\n"}, {"2", "d\ne"}};
+    static const struct { int fd; const char* text; } parts[] = {{1, "a"}, {2, "b"}, {1, "c\n"}, {2, "d\ne"}};
     for (size_t i = 0; i < sizeof parts / sizeof *parts; ++i)
-      if (write(atoi(parts[i][0]), parts[i][1], strlen(parts[i][1])) < 0) return 1;
+      if (write(parts[i].fd, parts[i].text, strlen(parts[i].text)) < 0) return 1;
     return 0;
   }
   if (!strcmp(mode, "int80")) {
