@@ -418,6 +418,33 @@ for round in 1 2 3; do
 done
 echo "ok: -p on a process that makes threads and children all the time: every one traced, none left with the breakpoint"
 
+# The same process attached to and detached from again and again, each time for a few ms: the races of
+# attach and detach are each hit now and then (about one cycle in 200 on a loaded 2-core machine, before
+# they were fixed): a thread that ended between the listing and its seize, its new thread untraced; a
+# thread interrupted after it ran the int3 but before it took the SIGTRAP, detached with it queued.
+# Either kills the process (SIGTRAP), or its child. Until the process ends (about 20 s), then its output
+# must be whole.
+"$fixture" churn 1000 "$work/libs/libggml-good.so" >"$work/cycles.out" &
+target=$!
+cycles=0
+sleep 0.2
+while running "$target"; do
+  "$trace" -p "$target" -o "$work/cycles.report" 2>"$work/cycles.err" &
+  tracer=$!
+  for _ in $(seq 400); do [[ $(awk '/^TracerPid:/ {print $2}' "/proc/$target/status" 2>/dev/null) == "$tracer" ]] && break; sleep 0.005; done
+  sleep "0.0$((RANDOM % 9 + 1))"
+  kill -INT "$tracer" 2>/dev/null || true  # (gone already if the process ended)
+  rc=0; wait "$tracer" || rc=$?
+  # 0 also when the process ends during this trace, as it should (its exit status). Not when it ended
+  # before the attach ("no process"), or died: its output says which, below.
+  [[ $rc == 0 ]] || ! running "$target" || fail "cycle $cycles: vgpu-trace -p exit $rc: $(cat "$work/cycles.err")"
+  cycles=$((cycles + 1))
+done
+rc=0; wait "$target" || rc=$?
+[[ $rc == 0 && $(cat "$work/cycles.out") == "churn done: 1000 of 1000" ]] || fail "after $cycles attach-detach cycles: exit $rc, '$(cat "$work/cycles.out")'"
+(( cycles >= 50 )) || fail "only $cycles attach-detach cycles before the process ended"
+echo "ok: -p attached and detached $cycles times on a process that makes threads and children all the time: it ends whole"
+
 # -p on a 32-bit program: its calls are not taken for x86-64 ones, nor stopped at, and it runs on
 # correctly after the detach.
 fixture=$work/fixture32

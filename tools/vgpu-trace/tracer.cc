@@ -123,6 +123,11 @@ TaskIds task_ids(pid_t tid) {
   return ids;
 }
 
+// -p: how each thread of the process is seized (no seccomp filter: every call stops; no EXITKILL: the
+// process lives on after the trace).
+constexpr long kAttachOptions =
+    PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC;
+
 // The process tracing a task (TracerPid in /proc/<tid>/status); 0 for none, -1 for a task that is gone.
 pid_t tracer_of(pid_t tid) {
   std::string text = read_file("/proc/" + std::to_string(tid) + "/status");
@@ -271,6 +276,7 @@ class Tracer {
   // `tid`: a stopped thread of the process, through which its memory is written (0: the leader).
   void set_loader_breakpoint(pid_t tgid, pid_t tid = 0);
   bool on_breakpoint(pid_t tid);  // true if the SIGTRAP was ours
+  bool trap_queued_at_breakpoint(pid_t tid);
   std::set<std::string> read_link_map(pid_t tid, ProcState& st);
   void record_line(pid_t tgid, int fd, const std::string& data);
   void add_line(ProcState& st, Process& p, std::string line);
@@ -286,7 +292,12 @@ class Tracer {
   // (its fork, exec and exit still stop, as events).
   __ptrace_request resume_for(pid_t tid);
   const volatile sig_atomic_t* stop_ = nullptr;
-  bool breakpoint_on_attach_ = false;  // -p: set the loader breakpoint at the first stop of the process
+  // -p: the loader breakpoint is still to be set, once each thread seized has stopped once (first_stop_due_
+  // empty) and no thread of the process is left untraced (seize_untraced).
+  bool breakpoint_on_attach_ = false;
+  std::set<pid_t> first_stop_due_;
+  bool seize_untraced();
+  void start_loader_view(pid_t tid);
   // -p: stops that came after Ctrl-C, left for detach_all (a tracee in a stop cannot be interrupted
   // into another one, so detach_all must not wait for them).
   std::vector<std::pair<pid_t, int>> held_;
@@ -822,6 +833,24 @@ bool Tracer::on_breakpoint(pid_t tid) {
   return true;
 }
 
+// Whether a thread has run our int3 and not yet taken its SIGTRAP: the kernel reports an interrupt
+// (PTRACE_INTERRUPT) before a signal already queued, so such a thread stops with its rip just past the
+// int3 and the SIGTRAP still in its own queue.
+bool Tracer::trap_queued_at_breakpoint(pid_t tid) {
+  pid_t tgid = threads_.count(tid) ? threads_[tid].tgid : tid;
+  auto it = procs_.find(tgid);
+  user_regs_struct regs{};
+  if (it == procs_.end() || !it->second.brk || ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0 ||
+      regs.rip != it->second.brk + 1)
+    return false;
+  std::array<siginfo_t, 8> queued{};
+  __ptrace_peeksiginfo_args args{0, 0, static_cast<int32_t>(queued.size())};  // off, flags (the thread's own queue), nr
+  long n = ptrace(PTRACE_PEEKSIGINFO, tid, &args, queued.data());
+  for (long i = 0; i < n; ++i)
+    if (queued[static_cast<size_t>(i)].si_signo == SIGTRAP) return true;
+  return false;
+}
+
 // What a process wrote, by line: its first `output_lines` lines in Process::lines, its last ones in a
 // queue, the ones between counted. A server's discovery is at the start of what it writes, a failure
 // at the end. Each call is one write(2) of up to 64 KiB; a line is cut at 4096 bytes.
@@ -885,6 +914,7 @@ void Tracer::on_exit(pid_t tid, int status) {
       add_attempt(proc(tgid), p, now_ms() - t0_, "open did not return (the thread ended in it)");
     threads_.erase(it);
   }
+  first_stop_due_.erase(tid);
   if (tgid != tid || !procs_.count(tgid)) return;  // a thread, or a process we never saw
   Process& p = proc(tgid);
   p.exited = true;
@@ -928,6 +958,10 @@ void Tracer::run_attached() {
     int event = status >> 16;
     ensure_task(tid);  // a new task may report before its parent's fork/clone event
     ++proc(threads_[tid].tgid).stops;
+    if (breakpoint_on_attach_) {
+      if (event == PTRACE_EVENT_STOP) first_stop_due_.erase(tid);
+      if (first_stop_due_.empty() && threads_[tid].tgid == root) start_loader_view(tid);
+    }
     unsigned long msg = 0;
     switch (event) {
       case PTRACE_EVENT_SECCOMP:
@@ -960,20 +994,7 @@ void Tracer::run_attached() {
           ptrace(PTRACE_LISTEN, tid, nullptr, nullptr);
           continue;
         }
-        // -p: the first stop of a thread of the process attached to. The loader's view starts here:
-        // the breakpoint, and the link map it has now (not events: it was loaded before the trace).
-        if (breakpoint_on_attach_ && threads_[tid].tgid == root) {
-          breakpoint_on_attach_ = false;
-          set_loader_breakpoint(root, tid);
-          ProcState& st = procs_[root];
-          if (st.brk) {
-            st.mapped = read_link_map(tid, st);
-            Process& p = proc(root);
-            p.link_map.assign(st.mapped.begin(), st.mapped.end());
-            p.link_map_at_start = p.link_map;
-          }
-        }
-        break;  // the initial stop of an auto-attached task
+        break;  // the initial stop of an auto-attached task, or of one seized
       default:
         if (sig == (SIGTRAP | 0x80)) {  // a syscall stop (PTRACE_O_TRACESYSGOOD)
           if (resume_ == PTRACE_SYSCALL) {  // attach mode: entry or exit, the kernel says which
@@ -1020,6 +1041,45 @@ void Tracer::add_attached(pid_t tgid, const std::vector<pid_t>& tids) {
   // What it has open now, so that a later mmap of an already-open library is recognised.
   procs_[tgid].fds = open_files(tgid);
   for (pid_t t : tids) threads_[t].tgid = tgid;
+  first_stop_due_.insert(tids.begin(), tids.end());
+}
+
+// -p: a thread seized in the middle of a clone makes its new thread untraced (the kernel decided that
+// before the seize), and that thread may be in no listing the attach made. Once every thread seized has
+// stopped once, each such clone has finished: its thread is in /proc, seized here. True if the listing
+// found any thread not yet ours (seized now, or ended before it: what it made is listed at the next
+// call), so the breakpoint must wait.
+bool Tracer::seize_untraced() {
+  bool found = false;
+  std::error_code ec;
+  for (const auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(root) + "/task", ec)) {
+    pid_t tid = static_cast<pid_t>(std::atoi(t.path().filename().c_str()));
+    if (threads_.count(tid) || tracer_of(tid) == getpid()) continue;  // ours (auto-attached, not yet reported)
+    if (ptrace(PTRACE_SEIZE, tid, nullptr, reinterpret_cast<void*>(kAttachOptions)) == 0) {
+      threads_[tid].tgid = root;
+      first_stop_due_.insert(tid);
+      ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
+      found = true;
+    } else if (errno == ESRCH) {
+      found = true;
+    }
+  }
+  return found;
+}
+
+// -p: the loader's view starts when every thread of the process is traced: the breakpoint, and the link
+// map it has now (not events: it was loaded before the trace). `tid`: a thread of it, stopped.
+void Tracer::start_loader_view(pid_t tid) {
+  if (seize_untraced()) return;
+  breakpoint_on_attach_ = false;
+  set_loader_breakpoint(root, tid);
+  ProcState& st = procs_[root];
+  if (st.brk) {
+    st.mapped = read_link_map(tid, st);
+    Process& p = proc(root);
+    p.link_map.assign(st.mapped.begin(), st.mapped.end());
+    p.link_map_at_start = p.link_map;
+  }
 }
 
 // Ctrl-C in attach mode: stop every tracee (PTRACE_INTERRUPT), then detach it, passing on a signal it
@@ -1049,6 +1109,12 @@ void Tracer::detach_all() {
     }
     bool signal_delivery = event == 0 && sig != (SIGTRAP | 0x80);
     if (signal_delivery && sig == SIGTRAP && on_breakpoint(tid)) signal_delivery = false;  // ours, handled
+    // Interrupted just after it ran our int3, before it took the SIGTRAP that queued: detached now, it
+    // would die of it. It takes it first (its next stop, handled above), then is detached.
+    if (event == PTRACE_EVENT_STOP && trap_queued_at_breakpoint(tid)) {
+      ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+      return;
+    }
     // Take our breakpoint out of its memory (once per process) before letting it go. The address stays
     // known: another thread may already be stopped on the int3, and its SIGTRAP is still ours to
     // emulate (on_breakpoint) after the byte is restored.
@@ -1191,10 +1257,10 @@ TraceResult attach_traced(pid_t pid, const TraceOptions& options, const volatile
     r.error = "no process " + std::to_string(pid);
     return r;
   }
-  long opts = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC;
   // A thread not yet seized can make another between the listing and its seize; one already seized
-  // hands us its new threads itself (PTRACE_O_TRACECLONE). So list again until a pass seizes nothing:
-  // the loader breakpoint must not be set while any thread of the process runs untraced.
+  // hands us its new threads itself (PTRACE_O_TRACECLONE). So list again until a pass seizes nothing.
+  // A thread can still be missed (made by one that ended before its seize, or by one seized in the
+  // middle of its clone): Tracer::seize_untraced finds it before the loader breakpoint is set.
   std::vector<pid_t> attached;
   std::set<pid_t> seen;
   for (bool seized = true; seized;) {
@@ -1206,7 +1272,7 @@ TraceResult attach_traced(pid_t pid, const TraceOptions& options, const volatile
     }
     for (pid_t t : tids) {
       if (!seen.insert(t).second) continue;
-      if (ptrace(PTRACE_SEIZE, t, nullptr, reinterpret_cast<void*>(opts)) == 0) {
+      if (ptrace(PTRACE_SEIZE, t, nullptr, reinterpret_cast<void*>(kAttachOptions)) == 0) {
         attached.push_back(t);
         seized = true;
         continue;
