@@ -9,7 +9,8 @@
 //   dlopen-unlink PATH FILE  dlopen PATH, then remove FILE (the file a link PATH points to, say)
 //   hello              prints "hello"
 //   orphan             forks a child that prints "orphan done" 200 ms later; the parent exits at once
-//   leader-exit        the main thread ends (pthread_exit) while another thread prints, then exits 0
+//   leader-exit [MS [PATH]]  the main thread ends (pthread_exit) while another thread waits MS ms
+//                      (default 100), dlopens PATH if given, prints "thread done", then exits 0
 //   die-in-open PATH   makes a FIFO at PATH; a child blocks opening it and is killed with SIGKILL
 //   listdir DIR        opens DIR without O_DIRECTORY (as Go's os.ReadDir does), reads it with
 //                      getdents64 to the end, rewinds and reads it again, then opens and reads it once
@@ -78,9 +79,12 @@ static long int80(long nr, long si, long di) {
   return nr;
 }
 
+static int late_ms = 100;
+static const char* late_lib;
 static void* late_thread(void* arg) {
   (void)arg;
-  usleep(100000);
+  usleep((useconds_t)late_ms * 1000);
+  if (late_lib && !dlopen(late_lib, RTLD_NOW)) fprintf(stderr, "%s\n", dlerror());
   puts("thread done");
   fflush(stdout);
   return NULL;  // the last thread: the process exits with status 0
@@ -350,6 +354,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!strcmp(mode, "leader-exit")) {
+    if (argc > 2) late_ms = atoi(argv[2]);
+    if (argc > 3) late_lib = argv[3];
     pthread_t t;
     pthread_create(&t, NULL, late_thread, NULL);
     pthread_exit(NULL);

@@ -445,6 +445,23 @@ rc=0; wait "$target" || rc=$?
 (( cycles >= 50 )) || fail "only $cycles attach-detach cycles before the process ended"
 echo "ok: -p attached and detached $cycles times on a process that makes threads and children all the time: it ends whole"
 
+# -p on a process whose main thread has ended (pthread_exit): its leader is a zombie, which cannot be
+# seized. The other thread is traced, the image read through it, its dlopen seen by the loader view,
+# and its end (the last thread's) is the process's.
+"$fixture" leader-exit 1500 "$work/libs/libggml-good.so" >"$work/leader.out" &
+target=$!
+for _ in $(seq 100); do [[ $(state "$target") == Z ]] && break; sleep 0.02; done
+[[ $(state "$target") == Z ]] || fail "leader-exit: the main thread has not ended"
+rc=0; "$trace" -p "$target" -o "$work/report" --format json || rc=$?
+[[ $rc == 0 ]] || fail "-p on a process whose main thread has ended: exit $rc"
+wait "$target"
+[[ $(cat "$work/leader.out") == "thread done" ]] || fail "leader-exit under -p: '$(cat "$work/leader.out")'"
+q 'd["processes"][0]["pid"] == '"$target"' and d["processes"][0]["argv"][1:] == ["leader-exit", "1500", "'"$work/libs/libggml-good.so"'"]'
+q 'd["processes"][0]["exit"] == {"code": 0, "signal": None} and d["processes"][0]["loader_view"]'
+q 'any(l["path"].endswith("/libggml-good.so") and l["outcome"] == "loaded" for l in d["processes"][0]["libraries"])'
+q 'any(e["path"].endswith("/libggml-good.so") and e["event"] == "added" for e in d["processes"][0]["link_events"])'
+echo "ok: -p on a process whose main thread has ended: the other threads traced, its dlopen seen, its end reported"
+
 # -p on a 32-bit program: its calls are not taken for x86-64 ones, nor stopped at, and it runs on
 # correctly after the detach.
 fixture=$work/fixture32

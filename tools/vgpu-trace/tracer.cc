@@ -128,6 +128,13 @@ TaskIds task_ids(pid_t tid) {
 constexpr long kAttachOptions =
     PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC;
 
+// A task's state, the letter of State in /proc/<tid>/status ('Z': a zombie); 0 for a task that is gone.
+char task_state(pid_t tid) {
+  std::string text = read_file("/proc/" + std::to_string(tid) + "/status");
+  size_t at = text.find("\nState:\t");
+  return at == std::string::npos || at + 8 >= text.size() ? 0 : text[at + 8];
+}
+
 // The process tracing a task (TracerPid in /proc/<tid>/status); 0 for none, -1 for a task that is gone.
 pid_t tracer_of(pid_t tid) {
   std::string text = read_file("/proc/" + std::to_string(tid) + "/status");
@@ -292,10 +299,11 @@ class Tracer {
   // (its fork, exec and exit still stop, as events).
   __ptrace_request resume_for(pid_t tid);
   const volatile sig_atomic_t* stop_ = nullptr;
-  // -p: the loader breakpoint is still to be set, once each thread seized has stopped once (first_stop_due_
-  // empty) and no thread of the process is left untraced (seize_untraced).
+  // -p: the loader breakpoint is still to be set, once each thread seized has stopped once, for whatever
+  // reason (first_stop_due_ empty), and no thread of the process is left untraced (seize_untraced).
   bool breakpoint_on_attach_ = false;
   std::set<pid_t> first_stop_due_;
+  bool leader_ended_ = false;  // -p: the process's main thread had ended (a zombie): not seized
   bool seize_untraced();
   void start_loader_view(pid_t tid);
   // -p: stops that came after Ctrl-C, left for detach_all (a tracee in a stop cannot be interrupted
@@ -724,7 +732,7 @@ void Tracer::set_loader_breakpoint(pid_t tgid, pid_t tid) {
   Process& p = proc(tgid);
   p.loader_view = false;
   if (p.elf32) return;  // its auxv, r_debug and link map are 32-bit structures: not read
-  std::string auxv = read_file("/proc/" + std::to_string(tgid) + "/auxv");
+  std::string auxv = read_file("/proc/" + std::to_string(tid) + "/auxv");  // (the leader may have ended)
   unsigned long base = 0;
   for (size_t i = 0; i + 16 <= auxv.size(); i += 16) {
     uint64_t type, val;
@@ -734,7 +742,7 @@ void Tracer::set_loader_breakpoint(pid_t tgid, pid_t tid) {
   }
   if (!base) return;  // a static program: no dynamic linker
   std::string ldso;
-  std::istringstream maps(read_file("/proc/" + std::to_string(tgid) + "/maps"));
+  std::istringstream maps(read_file("/proc/" + std::to_string(tid) + "/maps"));
   for (std::string line; std::getline(maps, line);)
     if (std::strtoul(line.c_str(), nullptr, 16) == base && line.find('/') != std::string::npos) ldso = line.substr(line.find('/'));
   if (ldso.empty()) return;
@@ -915,7 +923,12 @@ void Tracer::on_exit(pid_t tid, int status) {
     threads_.erase(it);
   }
   first_stop_due_.erase(tid);
-  if (tgid != tid || !procs_.count(tgid)) return;  // a thread, or a process we never saw
+  if (!procs_.count(tgid)) return;  // a process we never saw
+  // A thread: not the end of its process, unless (-p) the leader had ended before the attach and this
+  // was the last thread held, whose status is then the process's.
+  if (tgid != tid && !(leader_ended_ && tgid == root &&
+                       std::none_of(threads_.begin(), threads_.end(), [&](const auto& t) { return t.second.tgid == tgid; })))
+    return;
   Process& p = proc(tgid);
   p.exited = true;
   if (WIFEXITED(status)) p.exit_code = WEXITSTATUS(status);
@@ -959,7 +972,9 @@ void Tracer::run_attached() {
     ensure_task(tid);  // a new task may report before its parent's fork/clone event
     ++proc(threads_[tid].tgid).stops;
     if (breakpoint_on_attach_) {
-      if (event == PTRACE_EVENT_STOP) first_stop_due_.erase(tid);
+      // Any stop will do: it comes after the clone the thread may have been in, and a stop of another
+      // kind (an event, a signal) takes the place of the interrupt's, which then never comes.
+      first_stop_due_.erase(tid);
       if (first_stop_due_.empty() && threads_[tid].tgid == root) start_loader_view(tid);
     }
     unsigned long msg = 0;
@@ -1032,14 +1047,17 @@ void Tracer::run_attached() {
 void Tracer::add_attached(pid_t tgid, const std::vector<pid_t>& tids) {
   add_process(tgid, task_ids(tgid).ppid);
   Process& p = proc(tgid);
-  std::string base = "/proc/" + std::to_string(tgid);
-  read_image(tgid, p);
+  // Read through a thread that was seized: the leader may have ended (main returned through
+  // pthread_exit), and an ended leader's /proc entry has no image, environment or descriptors.
+  pid_t via = tids.front();
+  leader_ended_ = std::find(tids.begin(), tids.end(), tgid) == tids.end();
+  read_image(via, p);
   p.images.push_back(p.argv);
   p.image_ms.push_back(now_ms() - t0_);
-  p.env = environ_that_matters(tgid);
-  p.elf32 = p.ran_elf32 = runs_elf32(tgid);
+  p.env = environ_that_matters(via);
+  p.elf32 = p.ran_elf32 = runs_elf32(via);
   // What it has open now, so that a later mmap of an already-open library is recognised.
-  procs_[tgid].fds = open_files(tgid);
+  procs_[tgid].fds = open_files(via);
   for (pid_t t : tids) threads_[t].tgid = tgid;
   first_stop_due_.insert(tids.begin(), tids.end());
 }
@@ -1279,10 +1297,12 @@ TraceResult attach_traced(pid_t pid, const TraceOptions& options, const volatile
       }
       int err = errno;
       if (err == ESRCH) continue;  // a thread that ended meanwhile
-      // A thread one we hold has made: already ours (auto-attached), or already ended.
-      if (err == EPERM && !attached.empty()) {
+      if (err == EPERM) {
         pid_t tracer = tracer_of(t);
-        if (tracer == getpid() || tracer < 0) continue;
+        // Gone, or ended and not yet reaped (a zombie cannot be seized: so is the leader once main has
+        // returned through pthread_exit, while the other threads run on). Or a thread one we hold has
+        // made: already ours (auto-attached).
+        if (tracer < 0 || task_state(t) == 'Z' || task_state(t) == 'X' || (tracer == getpid() && !attached.empty())) continue;
       }
       errno = err;
       r.error = "cannot attach to " + std::to_string(t) + ": " + std::strerror(errno) +
@@ -1290,6 +1310,10 @@ TraceResult attach_traced(pid_t pid, const TraceOptions& options, const volatile
       for (pid_t a : attached) ptrace(PTRACE_DETACH, a, nullptr, nullptr);
       return r;
     }
+  }
+  if (attached.empty()) {
+    r.error = "process " + std::to_string(pid) + " has ended (a zombie, not yet reaped by its parent)";
+    return r;
   }
   Tracer tr(options, r);
   tr.attach_mode(stop);
