@@ -9,6 +9,9 @@
 //   dlopen-unlink PATH FILE  dlopen PATH, then remove FILE (the file a link PATH points to, say)
 //   hello              prints "hello"
 //   orphan             forks a child that prints "orphan done" 200 ms later; the parent exits at once
+//   vfork-exec MS       a thread vforks a child that waits 2*MS ms and exits (the thread waits in vfork,
+//                      where an interrupt does not stop it); MS ms in, the main thread execs this
+//                      program with "hello" (the exec ends the vforking thread)
 //   leader-exit [MS [PATH]]  the main thread ends (pthread_exit) while another thread waits MS ms
 //                      (default 100), dlopens PATH if given, prints "thread done", then exits 0
 //   die-in-open PATH   makes a FIFO at PATH; a child blocks opening it and is killed with SIGKILL
@@ -107,6 +110,16 @@ static void* churn_link(void* arg) {
   pthread_mutex_unlock(&churn_dl);
   usleep(100);
   if (pthread_create(&next, &attr, churn_link, NULL) != 0) abort();
+  return NULL;
+}
+
+static int vfork_ms;
+static void* vfork_waiter(void* arg) {
+  (void)arg;
+  if (vfork() == 0) {
+    usleep((useconds_t)vfork_ms * 2000);
+    _exit(0);
+  }
   return NULL;
 }
 
@@ -352,6 +365,16 @@ int main(int argc, char** argv) {
     }
     puts("parent done");
     return 0;
+  }
+  if (!strcmp(mode, "vfork-exec") && argc > 2) {
+    vfork_ms = atoi(argv[2]);
+    pthread_t t;
+    if (pthread_create(&t, NULL, vfork_waiter, NULL) != 0) return 2;
+    usleep((useconds_t)vfork_ms * 1000);
+    char* args[] = {self, "hello", NULL};
+    execv(self, args);
+    perror("execv");
+    return 126;
   }
   if (!strcmp(mode, "leader-exit")) {
     if (argc > 2) late_ms = atoi(argv[2]);

@@ -371,6 +371,12 @@ void Tracer::on_exec(pid_t tid) {
     else ++it;
   threads_[tid].tgid = tgid;
   threads_[tid].in_syscall = false;
+  if (tgid == root) {
+    // -p: the process is now this one thread, traced (its leader again, if it had ended), and the
+    // breakpoint is set below, in the new image.
+    breakpoint_on_attach_ = leader_ended_ = false;
+    first_stop_due_.clear();
+  }
   ProcState& st = procs_[tgid];
   Process& p = proc(tgid);
   // The old image's libraries are gone with it: what was mapped stays "loaded" (it was, until exec).
@@ -728,6 +734,7 @@ void Tracer::record_listing(pid_t tid, pid_t tgid, const std::string& dir, unsig
 void Tracer::set_loader_breakpoint(pid_t tgid, pid_t tid) {
   if (!tid) tid = tgid;
   ProcState& st = procs_[tgid];
+  unsigned long ours = st.brk;  // set before in this image, it is found as 0xcc: kept
   st.brk = st.r_debug = 0;
   Process& p = proc(tgid);
   p.loader_view = false;
@@ -762,8 +769,9 @@ void Tracer::set_loader_breakpoint(pid_t tgid, pid_t tid) {
   if ((word & 0xffffffffUL) == 0xfa1e0ff3UL) at += 4;  // endbr64
   errno = 0;
   word = static_cast<unsigned long>(ptrace(PTRACE_PEEKTEXT, tid, at, nullptr));
-  if (errno || (word & 0xff) != 0xc3) return;  // not the one-instruction function expected: no view
-  if (ptrace(PTRACE_POKETEXT, tid, at, reinterpret_cast<void*>((word & ~0xffUL) | 0xcc)) != 0) return;
+  bool kept = !errno && (word & 0xff) == 0xcc && at == ours;
+  if (!kept && (errno || (word & 0xff) != 0xc3)) return;  // not the one-instruction function expected: no view
+  if (!kept && ptrace(PTRACE_POKETEXT, tid, at, reinterpret_cast<void*>((word & ~0xffUL) | 0xcc)) != 0) return;
   st.brk = at, st.r_debug = r_debug;
   p.loader_view = true;
 }
@@ -851,12 +859,10 @@ bool Tracer::trap_queued_at_breakpoint(pid_t tid) {
   if (it == procs_.end() || !it->second.brk || ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0 ||
       regs.rip != it->second.brk + 1)
     return false;
-  std::array<siginfo_t, 8> queued{};
-  __ptrace_peeksiginfo_args args{0, 0, static_cast<int32_t>(queued.size())};  // off, flags (the thread's own queue), nr
-  long n = ptrace(PTRACE_PEEKSIGINFO, tid, &args, queued.data());
-  for (long i = 0; i < n; ++i)
-    if (queued[static_cast<size_t>(i)].si_signo == SIGTRAP) return true;
-  return false;
+  // SigPnd: the signals pending for the thread itself (the int3's SIGTRAP is sent to the thread).
+  std::string text = read_file("/proc/" + std::to_string(tid) + "/status");
+  size_t at = text.find("\nSigPnd:\t");
+  return at != std::string::npos && (std::strtoull(text.c_str() + at + 9, nullptr, 16) >> (SIGTRAP - 1)) & 1;
 }
 
 // What a process wrote, by line: its first `output_lines` lines in Process::lines, its last ones in a
@@ -971,10 +977,14 @@ void Tracer::run_attached() {
     int event = status >> 16;
     ensure_task(tid);  // a new task may report before its parent's fork/clone event
     ++proc(threads_[tid].tgid).stops;
-    if (breakpoint_on_attach_) {
+    // (At an exec, on_exec sets the breakpoint in the new image itself.)
+    if (breakpoint_on_attach_ && event != PTRACE_EVENT_EXEC) {
       // Any stop will do: it comes after the clone the thread may have been in, and a stop of another
-      // kind (an event, a signal) takes the place of the interrupt's, which then never comes.
+      // kind (an event, a signal) takes the place of the interrupt's, which then never comes. A thread
+      // that ends reports it (on_exit), but a leader that has ended does not until the others have: a
+      // zombie, it will not stop either.
       first_stop_due_.erase(tid);
+      if (first_stop_due_.count(root) && task_state(root) == 'Z') first_stop_due_.erase(root);
       if (first_stop_due_.empty() && threads_[tid].tgid == root) start_loader_view(tid);
     }
     unsigned long msg = 0;
@@ -1108,6 +1118,9 @@ void Tracer::detach_all() {
   std::set<pid_t> left, done, restored;
   for (const auto& [tid, th] : threads_) left.insert(tid);
   for (const auto& [tid, status] : held_) left.erase(tid);  // already stopped: nothing to interrupt
+  // A thread that has ended will not stop: a leader is a zombie until the other threads end, and its
+  // end is not reported before theirs. Not waited for: the kernel detaches it when the tracer exits.
+  std::erase_if(left, [](pid_t t) { char s = task_state(t); return s == 'Z' || s == 'X'; });
   for (pid_t tid : left) ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
   auto handle = [&](pid_t tid, int status) {
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
@@ -1131,6 +1144,7 @@ void Tracer::detach_all() {
     // would die of it. It takes it first (its next stop, handled above), then is detached.
     if (event == PTRACE_EVENT_STOP && trap_queued_at_breakpoint(tid)) {
       ptrace(PTRACE_CONT, tid, nullptr, nullptr);
+      left.insert(tid);  // (a held stop was not in it)
       return;
     }
     // Take our breakpoint out of its memory (once per process) before letting it go. The address stays
