@@ -12,8 +12,9 @@
 //   vfork-exec MS       a thread vforks a child that waits 2*MS ms and exits (the thread waits in vfork,
 //                      where an interrupt does not stop it); MS ms in, the main thread execs this
 //                      program with "hello" (the exec ends the vforking thread)
-//   leader-exit [MS [PATH]]  the main thread ends (pthread_exit) while another thread waits MS ms
-//                      (default 100), dlopens PATH if given, prints "thread done", then exits 0
+//   leader-exit [MS [PATH [LEADER_MS]]]  the main thread ends (pthread_exit; LEADER_MS ms in, default 0)
+//                      while another thread waits MS ms (default 100), dlopens PATH if given and not
+//                      empty, prints "thread done", then exits 0
 //   die-in-open PATH   makes a FIFO at PATH; a child blocks opening it and is killed with SIGKILL
 //   listdir DIR        opens DIR without O_DIRECTORY (as Go's os.ReadDir does), reads it with
 //                      getdents64 to the end, rewinds and reads it again, then opens and reads it once
@@ -87,7 +88,7 @@ static const char* late_lib;
 static void* late_thread(void* arg) {
   (void)arg;
   usleep((useconds_t)late_ms * 1000);
-  if (late_lib && !dlopen(late_lib, RTLD_NOW)) fprintf(stderr, "%s\n", dlerror());
+  if (late_lib && *late_lib && !dlopen(late_lib, RTLD_NOW)) fprintf(stderr, "%s\n", dlerror());
   puts("thread done");
   fflush(stdout);
   return NULL;  // the last thread: the process exits with status 0
@@ -381,6 +382,7 @@ int main(int argc, char** argv) {
     if (argc > 3) late_lib = argv[3];
     pthread_t t;
     pthread_create(&t, NULL, late_thread, NULL);
+    if (argc > 4) usleep((useconds_t)atoi(argv[4]) * 1000);
     pthread_exit(NULL);
   }
   if (!strcmp(mode, "die-in-open") && argc > 2) {

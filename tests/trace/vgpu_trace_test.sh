@@ -483,6 +483,24 @@ q 'any(l["path"].endswith("/libggml-good.so") and l["outcome"] == "loaded" for l
 q 'any(e["path"].endswith("/libggml-good.so") and e["event"] == "added" for e in d["processes"][0]["link_events"])'
 echo "ok: -p on a process whose main thread has ended: the other threads traced, its dlopen seen, its end reported"
 
+# The main thread ends while traced: a zombie until the other thread ends, it will not stop, and Ctrl-C
+# must not wait for it (it waited until the process ended, 2.5 s later here).
+"$fixture" leader-exit 3000 "" 300 >"$work/leader.out" &
+target=$!
+sleep 0.1
+"$trace" -p "$target" -o "$work/report" --format json &
+tracer=$!
+for _ in $(seq 100); do [[ $(state "$target") == Z ]] && break; sleep 0.02; done
+[[ $(state "$target") == Z ]] || fail "leader-exit 3000 \"\" 300: the main thread has not ended"
+kill -INT "$tracer"
+for _ in $(seq 40); do kill -0 "$tracer" 2>/dev/null || break; sleep 0.05; done
+! kill -0 "$tracer" 2>/dev/null || fail "-p: Ctrl-C after the main thread ended: vgpu-trace still waits 2 s later"
+rc=0; wait "$tracer" || rc=$?
+[[ $rc == 0 ]] || fail "-p: Ctrl-C after the main thread ended: exit $rc"
+rc=0; wait "$target" || rc=$?  # (its state is Z while it runs: the leader's)
+[[ $rc == 0 && $(cat "$work/leader.out") == "thread done" ]] || fail "leader-exit after detach: exit $rc, '$(cat "$work/leader.out")'"
+echo "ok: -p: Ctrl-C after the main thread ended while traced detaches at once; the process runs on to its end"
+
 # -p on a 32-bit program: its calls are not taken for x86-64 ones, nor stopped at, and it runs on
 # correctly after the detach.
 fixture=$work/fixture32
