@@ -323,6 +323,7 @@ echo "ok: the command starts with SIGINT, SIGQUIT, SIGTERM, SIGHUP as vgpu-trace
 # as untraced, until its SIGCONT, while the tracer waits: the line it writes after its sleep comes only
 # then.
 state() { awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+tracer_of() { awk '/^TracerPid:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 "${sigs[@]}" dfl "$trace" -o "$work/report" --format json -- sh -c 'sleep 1; echo finished' >"$work/out" &
 tracer=$!
 for _ in $(seq 100); do sleeper=$(pgrep -g "$tracer" -x sleep) && break; sleep 0.05; done
@@ -378,7 +379,7 @@ attached() {
   "$trace" -p "$target" -o "$work/report" --format json &
   tracer=$!
   # attached (TracerPid set) before the 0.8 s of tracing start, however slow the machine
-  for _ in $(seq 100); do [[ $(awk '/^TracerPid:/ {print $2}' "/proc/$target/status" 2>/dev/null) == "$tracer" ]] && break; sleep 0.05; done
+  for _ in $(seq 100); do [[ $(tracer_of "$target") == "$tracer" ]] && break; sleep 0.05; done
   sleep 0.8
   kill -INT "$tracer"
   wait "$tracer" || rc=$?
@@ -431,17 +432,18 @@ sleep 0.2
 while running "$target"; do
   "$trace" -p "$target" -o "$work/cycles.report" --format json 2>"$work/cycles.err" &
   tracer=$!
-  for _ in $(seq 400); do [[ $(awk '/^TracerPid:/ {print $2}' "/proc/$target/status" 2>/dev/null) == "$tracer" ]] && break; sleep 0.005; done
-  sleep "0.0$((RANDOM % 9 + 1))"
+  for _ in $(seq 400); do [[ $(tracer_of "$target") == "$tracer" ]] && break; sleep 0.005; done
+  hold=$((RANDOM % 9 + 1))
+  sleep "0.0$hold"
   kill -INT "$tracer" 2>/dev/null || true  # (gone already if the process ended)
   rc=0; wait "$tracer" || rc=$?
   # 0 also when the process ends during this trace, as it should (its exit status). Not when it ended
   # before the attach ("no process"), or died: its output says which, below.
   [[ $rc == 0 ]] || ! running "$target" || fail "cycle $cycles: vgpu-trace -p exit $rc: $(cat "$work/cycles.err")"
   cycles=$((cycles + 1))
-  # the loader breakpoint set in the cycles the process ran through (not every one: Ctrl-C can come
-  # before each thread has stopped once)
-  if [[ $rc == 0 ]] && running "$target"; then
+  # the loader breakpoint set in the cycles of 50 ms or more that the process ran through (not in every
+  # one: on a loaded machine Ctrl-C can come before each thread has stopped once)
+  if [[ $rc == 0 ]] && ((hold >= 5)) && running "$target"; then
     ran_on=$((ran_on + 1))
     grep -q '"loader_view": true' "$work/cycles.report" && viewed=$((viewed + 1))
   fi
@@ -449,13 +451,13 @@ done
 rc=0; wait "$target" || rc=$?
 [[ $rc == 0 && $(cat "$work/cycles.out") == "churn done: 1000 of 1000" ]] || fail "after $cycles attach-detach cycles: exit $rc, '$(cat "$work/cycles.out")'"
 (( cycles >= 50 )) || fail "only $cycles attach-detach cycles before the process ended"
-(( viewed * 10 >= ran_on * 9 )) || fail "the loader breakpoint was set in only $viewed of $ran_on attach-detach cycles"
-echo "ok: -p attached and detached $cycles times on a process that makes threads and children all the time: it ends whole; the breakpoint set in $viewed of $ran_on"
+(( viewed * 10 >= ran_on * 8 )) || fail "the loader breakpoint was set in only $viewed of $ran_on attach-detach cycles of 50 ms or more"
+echo "ok: -p attached and detached $cycles times on a process that makes threads and children all the time: it ends whole; the breakpoint set in $viewed of $ran_on cycles of 50 ms or more"
 
 # -p, then an exec while a thread waits in vfork (an interrupt does not stop it, so the breakpoint waits
 # for it; the exec ends it): the breakpoint goes into the new image once, not twice (a second setting
 # took our own int3 for ld.so's code, forgot it, and the process died of SIGTRAP in ld.so's start).
-"$fixture" vfork-exec 1200 >"$work/vexec.out" &
+"$fixture" vfork-exec 2000 >"$work/vexec.out" &
 target=$!
 sleep 0.3
 rc=0; "$trace" -p "$target" -o "$work/report" --format json || rc=$?
@@ -485,13 +487,15 @@ echo "ok: -p on a process whose main thread has ended: the other threads traced,
 
 # The main thread ends while traced: a zombie until the other thread ends, it will not stop, and Ctrl-C
 # must not wait for it (it waited until the process ended, 2.5 s later here).
-"$fixture" leader-exit 3000 "" 300 >"$work/leader.out" &
+"$fixture" leader-exit 4000 "" 1500 >"$work/leader.out" &
 target=$!
 sleep 0.1
 "$trace" -p "$target" -o "$work/report" --format json &
 tracer=$!
-for _ in $(seq 100); do [[ $(state "$target") == Z ]] && break; sleep 0.02; done
-[[ $(state "$target") == Z ]] || fail "leader-exit 3000 \"\" 300: the main thread has not ended"
+for _ in $(seq 100); do [[ $(tracer_of "$target") == "$tracer" ]] && break; sleep 0.02; done
+for _ in $(seq 150); do [[ $(state "$target") == Z ]] && break; sleep 0.02; done
+# it ended traced (not before the attach, the case above), and Ctrl-C comes once the handler is set
+[[ $(state "$target") == Z && $(tracer_of "$target") == "$tracer" ]] || fail "leader-exit 4000: the main thread has not ended traced"
 kill -INT "$tracer"
 for _ in $(seq 40); do kill -0 "$tracer" 2>/dev/null || break; sleep 0.05; done
 ! kill -0 "$tracer" 2>/dev/null || fail "-p: Ctrl-C after the main thread ended: vgpu-trace still waits 2 s later"

@@ -1118,9 +1118,6 @@ void Tracer::detach_all() {
   std::set<pid_t> left, done, restored;
   for (const auto& [tid, th] : threads_) left.insert(tid);
   for (const auto& [tid, status] : held_) left.erase(tid);  // already stopped: nothing to interrupt
-  // A thread that has ended will not stop: a leader is a zombie until the other threads end, and its
-  // end is not reported before theirs. Not waited for: the kernel detaches it when the tracer exits.
-  std::erase_if(left, [](pid_t t) { char s = task_state(t); return s == 'Z' || s == 'X'; });
   for (pid_t tid : left) ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr);
   auto handle = [&](pid_t tid, int status) {
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
@@ -1160,14 +1157,36 @@ void Tracer::detach_all() {
     ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<long>(signal_delivery ? sig : 0)));
     left.erase(tid), done.insert(tid);
   };
+  // A thread that has ended does not stop: its end is taken if it can be. A leader that has ended is a
+  // zombie whose end is not reported before the other threads': not waited for (the kernel detaches it
+  // when the tracer exits). Asked again while the others are waited for: it may be ending just now.
+  auto drop_ended = [&] {
+    std::vector<pid_t> ended;
+    for (pid_t tid : left)
+      if (char state = task_state(tid); state == 'Z' || state == 'X') ended.push_back(tid);
+    // Leaders last: one whose threads have all ended can be taken once they have been.
+    std::stable_partition(ended.begin(), ended.end(), [&](pid_t t) { return threads_[t].tgid != t; });
+    for (pid_t tid : ended) {
+      int status = 0;
+      if (waitpid(tid, &status, WNOHANG | __WALL) == tid) handle(tid, status);
+      else left.erase(tid);
+    }
+  };
   for (const auto& [tid, status] : held_) handle(tid, status);
   held_.clear();
+  drop_ended();
   while (!left.empty()) {
     int status = 0;
-    pid_t tid = waitpid(-1, &status, __WALL | __WNOTHREAD);
+    pid_t tid = waitpid(-1, &status, __WALL | __WNOTHREAD | WNOHANG);
     if (tid < 0) {
       if (errno == EINTR) continue;
       break;
+    }
+    if (tid == 0) {  // none stopped yet
+      drop_ended();
+      timespec ms{0, 1000000};
+      nanosleep(&ms, nullptr);
+      continue;
     }
     handle(tid, status);
   }
