@@ -128,21 +128,25 @@ TaskIds task_ids(pid_t tid) {
 constexpr long kAttachOptions =
     PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC;
 
-// A task's state, the letter of State in /proc/<tid>/status ('Z': a zombie); 0 for a task that is gone.
-char task_state(pid_t tid) {
-  std::string text = read_file("/proc/" + std::to_string(tid) + "/status");
-  size_t at = text.find("\nState:\t");
-  return at == std::string::npos || at + 8 >= text.size() ? 0 : text[at + 8];
+// One field of /proc/<tid>/status, the text after its tab; none for a task that is gone.
+std::optional<std::string> status_field(pid_t tid, const std::string& name) {
+  std::string text = "\n" + read_file("/proc/" + std::to_string(tid) + "/status");
+  size_t at = text.find("\n" + name + ":\t");
+  if (at == std::string::npos) return std::nullopt;
+  at += name.size() + 3;
+  return text.substr(at, text.find('\n', at) - at);
+}
+
+// Whether a task has ended: a zombie (a leader stays one until its other threads end), or dead.
+bool ended(pid_t tid) {
+  auto state = status_field(tid, "State");
+  return state && !state->empty() && ((*state)[0] == 'Z' || (*state)[0] == 'X');
 }
 
 // The process tracing a task (TracerPid in /proc/<tid>/status); 0 for none, -1 for a task that is gone.
 pid_t tracer_of(pid_t tid) {
-  std::string text = read_file("/proc/" + std::to_string(tid) + "/status");
-  if (text.empty()) return -1;
-  std::istringstream status(text);
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("TracerPid:", 0) == 0) return static_cast<pid_t>(std::atoi(line.c_str() + 10));
-  return 0;
+  auto tracer = status_field(tid, "TracerPid");
+  return tracer ? static_cast<pid_t>(std::atoi(tracer->c_str())) : -1;
 }
 
 // The variables of /proc/<pid>/environ that matter to loading and discovery.
@@ -282,6 +286,7 @@ class Tracer {
   bool sees_our_files(pid_t tgid);
   // `tid`: a stopped thread of the process, through which its memory is written (0: the leader).
   void set_loader_breakpoint(pid_t tgid, pid_t tid = 0);
+  ProcState* past_breakpoint(pid_t tid, user_regs_struct& regs);
   bool on_breakpoint(pid_t tid);  // true if the SIGTRAP was ours
   bool trap_queued_at_breakpoint(pid_t tid);
   std::set<std::string> read_link_map(pid_t tid, ProcState& st);
@@ -303,7 +308,6 @@ class Tracer {
   // reason (first_stop_due_ empty), and no thread of the process is left untraced (seize_untraced).
   bool breakpoint_on_attach_ = false;
   std::set<pid_t> first_stop_due_;
-  bool leader_ended_ = false;  // -p: the process's main thread had ended (a zombie): not seized
   bool seize_untraced();
   void start_loader_view(pid_t tid);
   // -p: stops that came after Ctrl-C, left for detach_all (a tracee in a stop cannot be interrupted
@@ -372,9 +376,8 @@ void Tracer::on_exec(pid_t tid) {
   threads_[tid].tgid = tgid;
   threads_[tid].in_syscall = false;
   if (tgid == root) {
-    // -p: the process is now this one thread, traced (its leader again, if it had ended), and the
-    // breakpoint is set below, in the new image.
-    breakpoint_on_attach_ = leader_ended_ = false;
+    // -p: the process is now this one thread, traced, and the breakpoint is set below, in the new image.
+    breakpoint_on_attach_ = false;
     first_stop_due_.clear();
   }
   ProcState& st = procs_[tgid];
@@ -734,7 +737,6 @@ void Tracer::record_listing(pid_t tid, pid_t tgid, const std::string& dir, unsig
 void Tracer::set_loader_breakpoint(pid_t tgid, pid_t tid) {
   if (!tid) tid = tgid;
   ProcState& st = procs_[tgid];
-  unsigned long ours = st.brk;  // set before in this image, it is found as 0xcc: kept
   st.brk = st.r_debug = 0;
   Process& p = proc(tgid);
   p.loader_view = false;
@@ -769,9 +771,8 @@ void Tracer::set_loader_breakpoint(pid_t tgid, pid_t tid) {
   if ((word & 0xffffffffUL) == 0xfa1e0ff3UL) at += 4;  // endbr64
   errno = 0;
   word = static_cast<unsigned long>(ptrace(PTRACE_PEEKTEXT, tid, at, nullptr));
-  bool kept = !errno && (word & 0xff) == 0xcc && at == ours;
-  if (!kept && (errno || (word & 0xff) != 0xc3)) return;  // not the one-instruction function expected: no view
-  if (!kept && ptrace(PTRACE_POKETEXT, tid, at, reinterpret_cast<void*>((word & ~0xffUL) | 0xcc)) != 0) return;
+  if (errno || (word & 0xff) != 0xc3) return;  // not the one-instruction function expected: no view
+  if (ptrace(PTRACE_POKETEXT, tid, at, reinterpret_cast<void*>((word & ~0xffUL) | 0xcc)) != 0) return;
   st.brk = at, st.r_debug = r_debug;
   p.loader_view = true;
 }
@@ -818,19 +819,27 @@ std::set<std::string> Tracer::read_link_map(pid_t tid, ProcState& st) {
   return names;
 }
 
-bool Tracer::on_breakpoint(pid_t tid) {
+// The process of a stopped thread whose rip is just past our int3 (its registers in `regs`); null if not.
+ProcState* Tracer::past_breakpoint(pid_t tid, user_regs_struct& regs) {
   pid_t tgid = threads_.count(tid) ? threads_[tid].tgid : tid;
   auto it = procs_.find(tgid);
-  if (it == procs_.end() || !it->second.brk) return false;
+  if (it == procs_.end() || !it->second.brk || ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0 ||
+      regs.rip != it->second.brk + 1)
+    return nullptr;
+  return &it->second;
+}
+
+bool Tracer::on_breakpoint(pid_t tid) {
   user_regs_struct regs{};
-  if (ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0 || regs.rip != it->second.brk + 1) return false;
-  ProcState& st = it->second;
+  ProcState* found = past_breakpoint(tid, regs);
+  if (!found) return false;
+  ProcState& st = *found;
   // r_state: RT_CONSISTENT (0) after a change is complete; RT_ADD/RT_DELETE (1/2) announce one.
   unsigned long state = 0;
   iovec local{&state, 4}, remote{reinterpret_cast<void*>(st.r_debug + 24), 4};
   if (process_vm_readv(tid, &local, 1, &remote, 1, 0) == 4 && (state & 0xffffffff) == 0) {
     std::set<std::string> now = read_link_map(tid, st);
-    Process& p = proc(tgid);
+    Process& p = r_.processes[st.index];
     double at = now_ms() - t0_;
     for (const std::string& n : now)
       if (!st.mapped.count(n)) p.link_events.push_back({n, true, at});
@@ -853,16 +862,11 @@ bool Tracer::on_breakpoint(pid_t tid) {
 // (PTRACE_INTERRUPT) before a signal already queued, so such a thread stops with its rip just past the
 // int3 and the SIGTRAP still in its own queue.
 bool Tracer::trap_queued_at_breakpoint(pid_t tid) {
-  pid_t tgid = threads_.count(tid) ? threads_[tid].tgid : tid;
-  auto it = procs_.find(tgid);
   user_regs_struct regs{};
-  if (it == procs_.end() || !it->second.brk || ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0 ||
-      regs.rip != it->second.brk + 1)
-    return false;
+  if (!past_breakpoint(tid, regs)) return false;
   // SigPnd: the signals pending for the thread itself (the int3's SIGTRAP is sent to the thread).
-  std::string text = read_file("/proc/" + std::to_string(tid) + "/status");
-  size_t at = text.find("\nSigPnd:\t");
-  return at != std::string::npos && (std::strtoull(text.c_str() + at + 9, nullptr, 16) >> (SIGTRAP - 1)) & 1;
+  auto pending = status_field(tid, "SigPnd");
+  return pending && (std::strtoull(pending->c_str(), nullptr, 16) >> (SIGTRAP - 1)) & 1;
 }
 
 // What a process wrote, by line: its first `output_lines` lines in Process::lines, its last ones in a
@@ -930,9 +934,10 @@ void Tracer::on_exit(pid_t tid, int status) {
   }
   first_stop_due_.erase(tid);
   if (!procs_.count(tgid)) return;  // a process we never saw
-  // A thread: not the end of its process, unless (-p) the leader had ended before the attach and this
-  // was the last thread held, whose status is then the process's.
-  if (tgid != tid && !(leader_ended_ && tgid == root &&
+  // A thread: not the end of its process, unless (-p) the leader had ended before the attach (so it was
+  // never held: a held leader's end comes after every other thread's) and this was the last thread
+  // held, whose status is then the process's.
+  if (tgid != tid && !(tgid == root && !threads_.count(root) &&
                        std::none_of(threads_.begin(), threads_.end(), [&](const auto& t) { return t.second.tgid == tgid; })))
     return;
   Process& p = proc(tgid);
@@ -984,7 +989,7 @@ void Tracer::run_attached() {
       // that ends reports it (on_exit), but a leader that has ended does not until the others have: a
       // zombie, it will not stop either.
       first_stop_due_.erase(tid);
-      if (first_stop_due_.count(root) && task_state(root) == 'Z') first_stop_due_.erase(root);
+      if (first_stop_due_.count(root) && ended(root)) first_stop_due_.erase(root);
       if (first_stop_due_.empty() && threads_[tid].tgid == root) start_loader_view(tid);
     }
     unsigned long msg = 0;
@@ -1060,7 +1065,6 @@ void Tracer::add_attached(pid_t tgid, const std::vector<pid_t>& tids) {
   // Read through a thread that was seized: the leader may have ended (main returned through
   // pthread_exit), and an ended leader's /proc entry has no image, environment or descriptors.
   pid_t via = tids.front();
-  leader_ended_ = std::find(tids.begin(), tids.end(), tgid) == tids.end();
   read_image(via, p);
   p.images.push_back(p.argv);
   p.image_ms.push_back(now_ms() - t0_);
@@ -1161,12 +1165,12 @@ void Tracer::detach_all() {
   // zombie whose end is not reported before the other threads': not waited for (the kernel detaches it
   // when the tracer exits). Asked again while the others are waited for: it may be ending just now.
   auto drop_ended = [&] {
-    std::vector<pid_t> ended;
+    std::vector<pid_t> gone;
     for (pid_t tid : left)
-      if (char state = task_state(tid); state == 'Z' || state == 'X') ended.push_back(tid);
+      if (ended(tid)) gone.push_back(tid);
     // Leaders last: one whose threads have all ended can be taken once they have been.
-    std::stable_partition(ended.begin(), ended.end(), [&](pid_t t) { return threads_[t].tgid != t; });
-    for (pid_t tid : ended) {
+    std::stable_partition(gone.begin(), gone.end(), [&](pid_t t) { return threads_[t].tgid != t; });
+    for (pid_t tid : gone) {
       int status = 0;
       if (waitpid(tid, &status, WNOHANG | __WALL) == tid) handle(tid, status);
       else left.erase(tid);
@@ -1335,7 +1339,7 @@ TraceResult attach_traced(pid_t pid, const TraceOptions& options, const volatile
         // Gone, or ended and not yet reaped (a zombie cannot be seized: so is the leader once main has
         // returned through pthread_exit, while the other threads run on). Or a thread one we hold has
         // made: already ours (auto-attached).
-        if (tracer < 0 || task_state(t) == 'Z' || task_state(t) == 'X' || (tracer == getpid() && !attached.empty())) continue;
+        if (tracer < 0 || ended(t) || (tracer == getpid() && !attached.empty())) continue;
       }
       errno = err;
       r.error = "cannot attach to " + std::to_string(t) + ": " + std::strerror(errno) +
